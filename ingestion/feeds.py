@@ -1,0 +1,139 @@
+"""The six landing feeds: their columns, types and allowed values (contract/landing.md).
+
+One declaration per feed; readers, validation and de-duplication all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["string", "timestamp", "int", "enum"]
+
+RECEIPT_STATES = ("ENROUTE", "ACCEPTD", "DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One typed column of a feed."""
+
+    name: str
+    kind: Kind = "string"
+    required: bool = False
+    values: tuple[str, ...] = ()
+    min_value: int | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A landing feed: where it lands, how it is written, what it holds."""
+
+    name: str
+    formats: tuple[str, ...]
+    columns: tuple[Column, ...]
+    dedup_key: tuple[str, ...] = ("event_id",)
+    phone_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Typed columns written to the lake, normalised phones included."""
+        return self.column_names + list(self.phone_columns.values())
+
+
+def _ts(name: str, required: bool = True) -> Column:
+    return Column(name, "timestamp", required=required)
+
+
+def _id(name: str) -> Column:
+    return Column(name, required=True)
+
+
+FEEDS: dict[str, Feed] = {
+    f.name: f
+    for f in (
+        Feed(
+            "launches",
+            ("jsonl",),
+            (
+                _id("event_id"),
+                _id("launch_id"),
+                _id("campaign_id"),
+                Column("campaign_name"),
+                Column("campaign_type", "enum", required=True, values=("batch", "automated")),
+                Column("program_id"),
+                _ts("launched_at"),
+                Column("launch_list_size", "int", min_value=0),
+            ),
+        ),
+        Feed(
+            "send_logs",
+            ("csv", "parquet"),
+            (
+                _id("event_id"),
+                _ts("logged_at"),
+                _id("launch_id"),
+                _id("campaign_id"),
+                _id("contact_id"),
+                Column("phone"),
+                Column("filter_reason", "enum", values=("hard_bounce", "opted_out", "invalid_number")),
+                Column("submit_result", "enum", values=("accepted", "accepted_no_dlr", "provider_error")),
+                Column("provider"),
+                Column("provider_message_id"),
+                Column("segments", "int", required=True, min_value=0),
+            ),
+            phone_columns={"phone": "phone_e164"},
+        ),
+        Feed(
+            "credit_blocks",
+            ("jsonl",),
+            (
+                _id("event_id"),
+                _ts("blocked_at"),
+                _id("launch_id"),
+                _id("campaign_id"),
+                _id("contact_id"),
+                Column("phone"),
+                Column("balance_credits", "int"),
+                Column("required_credits", "int"),
+            ),
+            phone_columns={"phone": "phone_e164"},
+        ),
+        Feed(
+            "dlrs",
+            ("jsonl",),
+            (
+                _ts("received_at"),
+                _id("provider"),
+                _id("provider_message_id"),
+                Column("stat", "enum", required=True, values=RECEIPT_STATES),
+                Column("err"),
+                _ts("done_at", required=False),
+                Column("receipt_shape", "enum", required=True, values=("structured", "smpp")),
+            ),
+            dedup_key=("received_at", "provider", "provider_message_id", "stat", "err", "done_at"),
+        ),
+        Feed(
+            "unsubscribes",
+            ("jsonl",),
+            (_id("event_id"), _ts("occurred_at"), _id("launch_id"), _id("contact_id")),
+        ),
+        Feed(
+            "inbound_sms",
+            ("jsonl",),
+            (
+                _id("event_id"),
+                _ts("received_at"),
+                Column("from_phone"),
+                Column("to_sender"),
+                Column("text"),
+            ),
+            phone_columns={"from_phone": "from_phone_e164"},
+        ),
+    )
+}
+
+FEED_NAMES: tuple[str, ...] = tuple(FEEDS)

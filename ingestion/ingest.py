@@ -1,0 +1,238 @@
+"""Ingest one arrival-day partition of one feed: read every file, type, normalise, de-duplicate.
+
+Pure functions over files: nothing here knows about Dagster or the warehouse.
+Per file, rows read = rows kept + duplicates + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.feeds import FEEDS, Feed
+from ingestion.parquet_file import read_parquet_file
+from ingestion.parse_text import Reject, parse_csv, parse_jsonl
+from ingestion.phones import add_e164
+from ingestion.smpp import parse_receipts
+from ingestion.textfiles import read_lines
+from ingestion.validate import validate
+
+QUARANTINE_SCHEMA = {
+    "feed": pl.String,
+    "arrival_date": pl.Date,
+    "file": pl.String,
+    "line": pl.UInt32,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+FILES_SCHEMA = {
+    "feed": pl.String,
+    "arrival_date": pl.Date,
+    "file": pl.String,
+    "rows_read": pl.Int64,
+    "rows_kept": pl.Int64,
+    "duplicates": pl.Int64,
+    "quarantined": pl.Int64,
+    "file_error": pl.String,
+}
+_SUFFIXES = {
+    "csv": (".csv", ".csv.gz"),
+    "parquet": (".parquet",),
+    "jsonl": (".jsonl", ".jsonl.gz", ".json", ".json.gz"),
+}
+
+
+@dataclass
+class PartitionResult:
+    """What one partition yields: typed rows, quarantined rows, and per-file accounting."""
+
+    rows: pl.DataFrame
+    quarantine: pl.DataFrame
+    files: pl.DataFrame
+
+
+@dataclass
+class _FileRead:
+    name: str
+    frame: pl.DataFrame  # string columns + _line + _raw
+    rejects: list[Reject]
+    rows_read: int
+    error: str | None
+
+
+def partition_files(landing: Path, feed: str, day: str) -> list[Path]:
+    """The finished files of one partition (producers' `.tmp` files are not ready yet)."""
+    folder = landing / feed / f"date={day}"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.endswith(".tmp") and not p.name.startswith(".")
+    )
+
+
+def landing_partitions(landing: Path) -> dict[str, list[str]]:
+    """Arrival days present in the landing zone, per feed."""
+    out: dict[str, list[str]] = {}
+    for feed in FEEDS:
+        root = landing / feed
+        days = (
+            sorted(p.name.removeprefix("date=") for p in root.glob("date=*") if p.is_dir())
+            if root.is_dir()
+            else []
+        )
+        out[feed] = days
+    return out
+
+
+def _format_of(feed: Feed, path: Path) -> str | None:
+    return next((f for f in feed.formats if path.name.lower().endswith(_SUFFIXES[f])), None)
+
+
+def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
+    columns = feed.column_names if feed.name != "dlrs" else [*feed.column_names[:-1], "receipt"]
+    fmt = _format_of(feed, path)
+    if fmt is None:
+        allowed = ", ".join(s for f in feed.formats for s in _SUFFIXES[f])
+        return _FileRead(
+            name, pl.DataFrame(), [], 0, f"unsupported file type for {feed.name} (expected {allowed})"
+        )
+    if fmt == "parquet":
+        frame, rejects, error = read_parquet_file(path, columns)
+        return _FileRead(name, frame, rejects, frame.height + len(rejects), error)
+    lines = read_lines(path)
+    rows_read = lines.frame.height + len(lines.rejects)
+    if fmt == "csv":
+        frame, rejects, warning = parse_csv(lines, columns)
+        rows_read -= 1 if lines.frame.height else 0  # the header
+        error = "; ".join(e for e in (lines.file_error, warning) if e) or None
+    else:
+        frame, rejects = parse_jsonl(lines, columns)
+        error = lines.file_error
+    return _FileRead(name, frame, lines.rejects + rejects, rows_read, error)
+
+
+def _empty_rows(feed: Feed) -> pl.DataFrame:
+    return pl.DataFrame(schema=output_schema(feed))
+
+
+def output_schema(feed: Feed) -> dict[str, pl.DataType]:
+    """The lake schema of a feed: typed columns, normalised phones, lineage columns."""
+    types = {"string": pl.String, "enum": pl.String, "int": pl.Int64, "timestamp": pl.Datetime("us", "UTC")}
+    schema: dict[str, pl.DataType] = {c.name: types[c.kind] for c in feed.columns}
+    schema |= {target: pl.String for target in feed.phone_columns.values()}
+    return schema | {"_arrival_date": pl.Date, "_source_file": pl.String, "_source_line": pl.UInt32}
+
+
+def ingest_partition(landing: Path, feed_name: str, day: str, region: str | None = None) -> PartitionResult:
+    """Read, type, normalise and de-duplicate every file of `<landing>/<feed>/date=<day>/`."""
+    feed = FEEDS[feed_name]
+    arrival = dt.date.fromisoformat(day)
+    reads = [
+        _read_file(feed, p, f"{feed_name}/date={day}/{p.name}")
+        for p in partition_files(landing, feed_name, day)
+    ]
+
+    frames = [r.frame.with_columns(pl.lit(r.name).alias("_source_file")) for r in reads if r.frame.height]
+    strings = pl.concat(frames, how="diagonal_relaxed") if frames else None
+    if strings is not None and feed.name == "dlrs":
+        strings = parse_receipts(strings).drop("receipt")
+    if strings is not None:
+        good, bad = validate(strings, feed)
+    else:
+        good, bad = None, None
+
+    quarantine_parts = [
+        pl.DataFrame(
+            [(r.name, ln, reason, raw) for ln, raw, reason in r.rejects],
+            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String},
+            orient="row",
+        )
+        for r in reads
+        if r.rejects
+    ]
+    quarantine_parts += [
+        pl.DataFrame(
+            {
+                "file": [r.name],
+                "line": pl.Series([None], dtype=pl.UInt32),
+                "reason": [r.error],
+                "raw": [None],
+            },
+            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String},
+        )
+        for r in reads
+        if r.error
+    ]
+    if bad is not None and bad.height:
+        quarantine_parts.append(
+            bad.select(
+                pl.col("_source_file").alias("file"),
+                pl.col("_line").alias("line"),
+                "reason",
+                pl.col("_raw").alias("raw"),
+            )
+        )
+
+    if good is not None and good.height:
+        for source, target in feed.phone_columns.items():
+            good = add_e164(good, source, target, region)
+        order = [pl.col("_source_file"), pl.col("_line")]
+        good = good.sort(order).with_columns(
+            pl.struct(list(feed.dedup_key)).is_first_distinct().alias("_first")
+        )
+        duplicates = good.filter(~pl.col("_first")).group_by("_source_file").len("duplicates")
+        rows = good.filter(pl.col("_first")).select(
+            *feed.output_columns,
+            pl.lit(arrival).alias("_arrival_date"),
+            "_source_file",
+            pl.col("_line").alias("_source_line"),
+        )
+    else:
+        duplicates = pl.DataFrame(schema={"_source_file": pl.String, "duplicates": pl.UInt32})
+        rows = _empty_rows(feed)
+    rows = rows.cast(output_schema(feed))  # type: ignore[arg-type]
+
+    quarantine = (
+        pl.concat(quarantine_parts)
+        if quarantine_parts
+        else pl.DataFrame(
+            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String}
+        )
+    ).select(
+        pl.lit(feed_name).alias("feed"),
+        pl.lit(arrival).alias("arrival_date"),
+        "file",
+        "line",
+        "reason",
+        "raw",
+    )
+    quarantine = quarantine.cast(QUARANTINE_SCHEMA).sort("file", "line", nulls_last=False)  # type: ignore[arg-type]
+
+    kept = rows.group_by("_source_file").len("rows_kept")
+    rejected = quarantine.filter(pl.col("line").is_not_null()).group_by("file").len("quarantined")
+    files = (
+        pl.DataFrame(
+            {
+                "file": [r.name for r in reads],
+                "rows_read": [r.rows_read for r in reads],
+                "file_error": [r.error for r in reads],
+            },
+            schema={"file": pl.String, "rows_read": pl.Int64, "file_error": pl.String},
+        )
+        .join(kept.rename({"_source_file": "file"}), on="file", how="left")
+        .join(duplicates.rename({"_source_file": "file"}), on="file", how="left")
+        .join(rejected, on="file", how="left")
+        .with_columns(pl.col("rows_kept", "duplicates", "quarantined").fill_null(0))
+        .select(
+            pl.lit(feed_name).alias("feed"),
+            pl.lit(arrival).alias("arrival_date"),
+            *[c for c in FILES_SCHEMA if c not in ("feed", "arrival_date")],
+        )
+        .cast(FILES_SCHEMA)  # type: ignore[arg-type]
+    )
+    return PartitionResult(rows, quarantine, files)

@@ -1,0 +1,63 @@
+"""The Parquet lake: one file per feed and arrival day, replaced atomically.
+
+```
+lake/<feed>/date=YYYY-MM-DD/data.parquet     typed, de-duplicated rows
+lake/<feed>/_empty.parquet                   the feed's schema, so a feed with no data still reads
+lake/_quarantine/<feed>/date=…/data.parquet  rows that could not be ingested, with file, line, reason
+lake/_files/<feed>/date=…/data.parquet       per-file accounting: read = kept + duplicates + quarantined
+```
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.feeds import FEEDS
+from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, output_schema
+
+QUARANTINE = "_quarantine"
+FILES = "_files"
+
+
+def write_atomically(frame: pl.DataFrame, target: Path) -> None:
+    """Write Parquet under a temporary name in the same folder, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def partition_path(lake: Path, feed: str, day: str, kind: str | None = None) -> Path:
+    """Where one partition's data (or its quarantine/accounting, with `kind`) lives."""
+    base = lake / kind / feed if kind else lake / feed
+    return base / f"date={day}" / "data.parquet"
+
+
+def ensure_schemas(lake: Path) -> None:
+    """Write each feed's empty schema file, so readers of a feed with no data yet still work."""
+    for feed in FEEDS.values():
+        targets = {
+            lake / feed.name / "_empty.parquet": pl.DataFrame(schema=output_schema(feed)),
+            lake / QUARANTINE / feed.name / "_empty.parquet": pl.DataFrame(schema=QUARANTINE_SCHEMA),
+            lake / FILES / feed.name / "_empty.parquet": pl.DataFrame(schema=FILES_SCHEMA),
+        }
+        for path, frame in targets.items():
+            if not path.exists():
+                write_atomically(frame, path)
+
+
+def write_partition(lake: Path, feed: str, day: str, result: PartitionResult) -> None:
+    """Replace one partition exactly: rows, quarantine and accounting."""
+    ensure_schemas(lake)
+    write_atomically(result.rows, partition_path(lake, feed, day))
+    write_atomically(result.quarantine, partition_path(lake, feed, day, QUARANTINE))
+    write_atomically(result.files, partition_path(lake, feed, day, FILES))

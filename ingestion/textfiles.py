@@ -1,0 +1,110 @@
+"""Turn one landing file into numbered text lines, whatever its compression or line endings.
+
+Damage is reported, never raised: a truncated gzip keeps every complete line it
+still holds, and lines that are not UTF-8 or absurdly long come back as rejects.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+MAX_LINE_BYTES = 1 << 20  # a line longer than 1 MiB is quarantined, not parsed
+RAW_KEEP_CHARS = 2000  # how much of a rejected line the quarantine keeps
+
+
+@dataclass
+class Lines:
+    """Numbered lines of a file (1-based, blank lines left out) plus what could not be read."""
+
+    frame: pl.DataFrame  # columns: _line (u32), _text (str)
+    rejects: list[tuple[int | None, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    file_error: str | None = None
+
+
+def read_bytes(path: Path) -> tuple[bytes, str | None]:
+    """Read a file, gunzipping `.gz` files; a truncated stream yields what it holds and an error."""
+    data = path.read_bytes()
+    if not path.name.endswith(".gz"):
+        return data, None
+    decomp = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        out = decomp.decompress(data)
+    except zlib.error as exc:
+        return b"", f"not a readable gzip stream ({exc})"
+    if not decomp.eof:
+        return out, "truncated gzip stream: the file ends before the compressed data does"
+    return out, None
+
+
+def split_lines(data: bytes, truncated: bool = False) -> Lines:
+    """Split bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    raw_lines = data.split(b"\n")
+    rejects: list[tuple[int | None, str, str]] = []
+    if truncated and raw_lines and raw_lines[-1]:
+        last = raw_lines.pop()
+        rejects.append(
+            (
+                len(raw_lines) + 1,
+                last[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                "incomplete last line of a truncated gzip stream",
+            )
+        )
+    try:
+        text = b"\n".join(raw_lines).decode("utf-8")
+        ok = all(len(x) <= MAX_LINE_BYTES for x in raw_lines)
+    except UnicodeDecodeError:
+        ok = False
+    if ok:
+        series = pl.Series("_text", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
+        frame = pl.DataFrame(
+            {"_line": pl.int_range(1, len(series) + 1, eager=True, dtype=pl.UInt32), "_text": series}
+        )
+    else:
+        keep_line: list[int] = []
+        keep_text: list[str] = []
+        for i, raw in enumerate(raw_lines, start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                rejects.append(
+                    (
+                        i,
+                        raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                        f"line of {len(raw):,} bytes is longer than the {MAX_LINE_BYTES:,}-byte limit",
+                    )
+                )
+                continue
+            try:
+                keep_text.append(raw.decode("utf-8").removesuffix("\r"))
+                keep_line.append(i)
+            except UnicodeDecodeError as exc:
+                rejects.append(
+                    (
+                        i,
+                        raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                        f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
+                    )
+                )
+        frame = pl.DataFrame(
+            {"_line": pl.Series(keep_line, dtype=pl.UInt32), "_text": pl.Series(keep_text, dtype=pl.String)}
+        )
+    frame = frame.filter(pl.col("_text").str.strip_chars() != "")
+    return Lines(frame, rejects)
+
+
+def read_lines(path: Path) -> Lines:
+    """Read a text landing file (optionally gzipped) into numbered lines."""
+    data, error = read_bytes(path)
+    if not data and error is None:
+        result = Lines(
+            pl.DataFrame({"_line": pl.Series([], dtype=pl.UInt32), "_text": pl.Series([], dtype=pl.String)})
+        )
+        result.file_error = "empty file (0 bytes)" if path.stat().st_size == 0 else None
+        return result
+    result = split_lines(data, truncated=error is not None and "truncated" in error)
+    result.file_error = error
+    return result
