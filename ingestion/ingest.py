@@ -128,7 +128,9 @@ def output_schema(feed: Feed) -> dict[str, pl.DataType]:
     return schema | {"_arrival_date": pl.Date, "_source_file": pl.String, "_source_line": pl.UInt32}
 
 
-def ingest_partition(landing: Path, feed_name: str, day: str, region: str | None = None) -> PartitionResult:
+def ingest_partition(
+    landing: Path, feed_name: str, day: str, region: str | None = None, phone_cache: Path | None = None
+) -> PartitionResult:
     """Read, type, normalise and de-duplicate every file of `<landing>/<feed>/date=<day>/`."""
     feed = FEEDS[feed_name]
     arrival = dt.date.fromisoformat(day)
@@ -180,7 +182,7 @@ def ingest_partition(landing: Path, feed_name: str, day: str, region: str | None
 
     if good is not None and good.height:
         for source, target in feed.phone_columns.items():
-            good = add_e164(good, source, target, region)
+            good = add_e164(good, source, target, region, phone_cache)
         order = [pl.col("_source_file"), pl.col("_line")]
         good = good.sort(order).with_columns(
             pl.struct(list(feed.dedup_key)).is_first_distinct().alias("_first")

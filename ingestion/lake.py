@@ -10,30 +10,22 @@ lake/_files/<feed>/date=…/data.parquet       per-file accounting: read = kept 
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import polars as pl
 
+from ingestion.atomic import write_parquet_atomically as write_atomically
 from ingestion.feeds import FEEDS
 from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, output_schema
 
 QUARANTINE = "_quarantine"
 FILES = "_files"
+PHONES = "_phones"
 
 
-def write_atomically(frame: pl.DataFrame, target: Path) -> None:
-    """Write Parquet under a temporary name in the same folder, then rename over the target."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def phone_cache(lake: Path, region: str) -> Path:
+    """The lake's memo of raw number → E.164 for one default region."""
+    return lake / PHONES / f"region={region}.parquet"
 
 
 def partition_path(lake: Path, feed: str, day: str, kind: str | None = None) -> Path:

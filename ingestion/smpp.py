@@ -13,49 +13,55 @@ import polars as pl
 _TEXT_TAIL = r"(?is)(?:^|\s)text:.*$"
 
 
-def _field(name: str, value: str = r"(\S*)") -> str:
-    return rf"(?i)(?:^|\s){name}:{value}"
+def _field(name: str, value: str = r"(\S+)") -> str:
+    return rf"(?i)(?:^|\s){name}:\s*{value}"
 
 
-def _extract(receipt: pl.Expr, head: pl.Expr, pattern: str) -> pl.Expr:
-    return pl.coalesce(head.str.extract(pattern, 1), receipt.str.extract(pattern, 1))
+def _clean(found: pl.Expr) -> pl.Expr:
+    """A capture that is itself `name:` means the field had no value."""
+    return pl.when(found.str.contains(":", literal=True)).then(None).otherwise(found)
 
 
 def smpp_done_date_to_iso(digits: pl.Expr) -> pl.Expr:
     """`YYMMDDhhmm[ss]` (UTC) to ISO-8601 text; other lengths pass through to fail validation."""
     iso = pl.concat_str(
-        pl.lit("20"),
-        digits.str.slice(0, 2),
-        pl.lit("-"),
-        digits.str.slice(2, 2),
-        pl.lit("-"),
-        digits.str.slice(4, 2),
-        pl.lit("T"),
-        digits.str.slice(6, 2),
-        pl.lit(":"),
-        digits.str.slice(8, 2),
-        pl.lit(":"),
-        pl.when(digits.str.len_chars() == 12).then(digits.str.slice(10, 2)).otherwise(pl.lit("00")),
+        pl.lit("20"), digits.str.slice(0, 2), pl.lit("-"), digits.str.slice(2, 2), pl.lit("-"),
+        digits.str.slice(4, 2), pl.lit("T"), digits.str.slice(6, 2), pl.lit(":"), digits.str.slice(8, 2),
+        pl.lit(":"), pl.when(digits.str.len_chars() == 12).then(digits.str.slice(10, 2)).otherwise(pl.lit("00")),
         pl.lit("+00:00"),
-    )
+    )  # fmt: skip
     return pl.when(digits.str.len_chars().is_in([10, 12])).then(iso).otherwise(digits)
+
+
+_FIELDS = {
+    "provider_message_id": _field("id"),
+    "stat": _field("stat"),
+    "err": _field("err"),
+    "_done": _field(r"done\s+date", r"(\d+)"),
+}
 
 
 def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
     """Fill `provider_message_id`, `stat`, `err`, `done_at` from `receipt` where it is present.
 
     Adds `receipt_shape` (`smpp` or `structured`) and upper-cases every `stat`.
+    Steps run one after the other so each regex runs once, on receipt rows only.
     """
-    receipt = pl.col("receipt")
-    head = receipt.str.replace(_TEXT_TAIL, "")
-    is_smpp = receipt.is_not_null()
-    parsed = {
-        "provider_message_id": _extract(receipt, head, _field("id")),
-        "stat": _extract(receipt, head, _field("stat")),
-        "err": _extract(receipt, head, _field("err")),
-        "done_at": smpp_done_date_to_iso(_extract(receipt, head, _field(r"done\s+date", r"(\d+)"))),
-    }
-    return frame.with_columns(
-        *[pl.when(is_smpp).then(expr).otherwise(pl.col(name)).alias(name) for name, expr in parsed.items()],
-        pl.when(is_smpp).then(pl.lit("smpp")).otherwise(pl.lit("structured")).alias("receipt_shape"),
-    ).with_columns(pl.col("stat").str.to_uppercase())
+    is_smpp = pl.col("receipt").is_not_null()
+    texts = frame.filter(is_smpp).select(
+        "receipt", pl.col("receipt").str.replace(_TEXT_TAIL, "").alias("_head")
+    )
+    found = texts.select(
+        *[_clean(pl.col("_head").str.extract(p, 1)).alias(name) for name, p in _FIELDS.items()]
+    )
+    missing = found.select(pl.any_horizontal(pl.all().is_null())).to_series()
+    if missing.any():  # a field only found after `text:` (fields in an unusual order)
+        tail = texts.select(
+            *[_clean(pl.col("receipt").str.extract(p, 1)).alias(n) for n, p in _FIELDS.items()]
+        )
+        found = found.select(*[pl.coalesce(found[n], tail[n]).alias(n) for n in _FIELDS])
+    found = found.with_columns(smpp_done_date_to_iso(pl.col("_done")).alias("done_at")).drop("_done")
+    parsed = frame.filter(is_smpp).with_columns(found).with_columns(pl.lit("smpp").alias("receipt_shape"))
+    structured = frame.filter(~is_smpp).with_columns(pl.lit("structured").alias("receipt_shape"))
+    out = pl.concat([parsed, structured.select(parsed.columns)]).sort("_source_file", "_line")
+    return out.with_columns(pl.col("stat").str.to_uppercase())
