@@ -84,7 +84,7 @@ def _phones(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         + d.str.slice(6, 2),
         "00336" + d,
         "+336" + d,
-        "+44 7911 " + d.str.slice(2, 6),
+        "+44 7400 " + d.str.slice(2, 6),
     ]
     raw = np.select([shapes == i for i in range(6)], [f.to_numpy() for f in forms]).astype(object)
     broken = rng.random(n)
@@ -311,8 +311,10 @@ def _receipts(rng: np.random.Generator, accepted: pl.DataFrame) -> pl.DataFrame:
     early = base.filter(pl.col("stat").is_not_null() & pl.Series(rng.random(n) < 0.003)).with_columns(
         pl.lit("EXPIRED").alias("stat"), (pl.col("done_at") - pl.duration(seconds=30)).alias("done_at")
     )
-    orphans = base.head(max(1, n // 1000)).with_columns(
-        pl.format("orphan-{}", pl.col("provider_message_id")).alias("provider_message_id")
+    orphans = (
+        base.filter(pl.col("stat").is_not_null())
+        .head(max(1, n // 1000))
+        .with_columns(pl.format("orphan-{}", pl.col("provider_message_id")).alias("provider_message_id"))
     )
     recs = pl.concat([base.filter(pl.col("stat").is_not_null()), interim, early, orphans])
     recs = recs.with_columns((pl.col("done_at") + pl.duration(seconds=3)).alias("received_at"))

@@ -1,0 +1,16 @@
+-- receipts whose (provider, message id) matches no send-log row yet: visible, never dropped
+with receipts as (
+    select * from {{ ref('stg_dlrs') }}
+),
+
+messages as (
+    select distinct provider, provider_message_id
+    from {{ ref('stg_send_logs') }}
+    where provider_message_id is not null
+)
+
+select receipts.*
+from receipts
+left join messages
+    on receipts.provider = messages.provider and receipts.provider_message_id = messages.provider_message_id
+where messages.provider_message_id is null

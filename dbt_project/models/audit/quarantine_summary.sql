@@ -1,0 +1,12 @@
+-- rows ingestion refused, counted per feed and reason (file-level problems have no line)
+{% set feeds = ['launches', 'send_logs', 'credit_blocks', 'dlrs', 'unsubscribes', 'inbound_sms'] %}
+with quarantined as (
+    {% for feed in feeds %}
+    select feed, arrival_date, file, line, reason from {{ source('lake_quarantine', feed) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select feed, reason, line is null as is_file_problem, count(*) as entries, min(file) as example_file
+from quarantined
+group by feed, reason, line is null

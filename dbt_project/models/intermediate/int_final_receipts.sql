@@ -1,0 +1,48 @@
+-- the winning final receipt per message: latest done_at, a tie to the latest received_at;
+-- UNDELIV/REJECTD split into hard or soft bounce by the permanent-error seed
+with receipts as (
+    select * from {{ ref('stg_dlrs') }}
+),
+
+states as (
+    select * from {{ ref('receipt_states') }}
+),
+
+permanent_errors as (
+    select * from {{ ref('permanent_errors') }}
+),
+
+finals as (
+    select
+        receipts.*,
+        states.reached_status as state_status
+    from receipts
+    inner join states on receipts.stat = states.stat
+    where states.is_final
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by provider, provider_message_id
+            order by done_at desc nulls last, received_at desc, stat, err_raw
+        ) as row_num
+    from finals
+)
+
+select
+    ranked.provider,
+    ranked.provider_message_id,
+    ranked.stat,
+    ranked.err_code,
+    ranked.done_at,
+    ranked.received_at,
+    case
+        when ranked.state_status <> 'rejected_by_error' then ranked.state_status
+        when permanent_errors.err_code is not null then 'rejected_hard_bounce'
+        else 'rejected_soft_bounce'
+    end as reached_status
+from ranked
+left join permanent_errors on ranked.err_code = permanent_errors.err_code
+where ranked.row_num = 1

@@ -1,0 +1,84 @@
+-- one row per contact on a launch list, with its single outcome (contract: marts.md)
+with launch_list as (
+    select * from {{ ref('int_launch_list') }}
+),
+
+deciding as (
+    select * from {{ ref('int_deciding_send_rows') }}
+),
+
+credit as (
+    select * from {{ ref('int_credit_blocks') }}
+),
+
+receipts as (
+    select * from {{ ref('int_final_receipts') }}
+),
+
+unsubscribed as (
+    select distinct launch_id, contact_id from {{ ref('stg_unsubscribes') }}
+),
+
+keyword_optouts as (
+    select distinct launch_id, from_phone_e164
+    from {{ ref('int_keyword_optouts') }}
+    where launch_id is not null
+),
+
+decided as (
+    select
+        launch_list.launch_id,
+        launch_list.contact_id,
+        coalesce(deciding.campaign_id, credit.campaign_id) as campaign_id,
+        coalesce(deciding.phone_e164, credit.phone_e164) as phone_e164,
+        deciding.submit_result is not null as is_sent,
+        credit.contact_id is not null as is_credit_blocked,
+        deciding.filter_reason,
+        deciding.submit_result,
+        deciding.provider,
+        deciding.provider_message_id,
+        deciding.segments,
+        deciding.logged_at
+    from launch_list
+    left join deciding
+        on launch_list.launch_id = deciding.launch_id and launch_list.contact_id = deciding.contact_id
+    left join credit
+        on launch_list.launch_id = credit.launch_id and launch_list.contact_id = credit.contact_id
+),
+
+final as (
+    select
+        decided.launch_id,
+        decided.contact_id,
+        decided.campaign_id,
+        decided.phone_e164,
+        case when decided.is_sent then 'sent' else 'not_sent' end as outcome,
+        case
+            when decided.is_sent then null
+            when decided.is_credit_blocked then 'insufficient_credit'
+            else decided.filter_reason
+        end as not_sent_reason,
+        case
+            when decided.submit_result = 'provider_error' then 'provider_error'
+            when decided.submit_result = 'accepted_no_dlr' then 'provider_accepted'
+            when decided.submit_result = 'accepted' then coalesce(receipts.reached_status, 'with_carrier')
+        end as reached_status,
+        decided.provider,
+        decided.provider_message_id,
+        decided.segments,
+        case when decided.is_sent then decided.logged_at end as submitted_at,
+        receipts.done_at as final_receipt_at,
+        decided.is_sent and unsubscribed.contact_id is not null as unsubscribed_via_link,
+        decided.is_sent and keyword_optouts.launch_id is not null as opted_out_by_keyword
+    from decided
+    left join receipts
+        on decided.submit_result = 'accepted'
+        and decided.provider = receipts.provider
+        and decided.provider_message_id = receipts.provider_message_id
+    left join unsubscribed
+        on decided.launch_id = unsubscribed.launch_id and decided.contact_id = unsubscribed.contact_id
+    left join keyword_optouts
+        on decided.launch_id = keyword_optouts.launch_id and decided.phone_e164 = keyword_optouts.from_phone_e164
+)
+
+select * from final

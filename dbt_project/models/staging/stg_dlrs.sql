@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('lake', 'dlrs') }}
+),
+
+renamed as (
+    select
+        received_at,
+        provider,
+        trim(provider_message_id) as provider_message_id,
+        upper(stat) as stat,
+        err as err_raw,
+        {{ dbt.safe_cast('trim(err)', 'integer') }} as err_code,
+        done_at,
+        receipt_shape,
+        _arrival_date as arrival_date,
+        _source_file as source_file,
+        _source_line as source_line
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('lake', 'send_logs') }}
+),
+
+renamed as (
+    select
+        event_id,
+        logged_at,
+        launch_id,
+        campaign_id,
+        contact_id,
+        phone as phone_raw,
+        phone_e164,
+        filter_reason,
+        submit_result,
+        provider,
+        trim(provider_message_id) as provider_message_id,
+        cast(segments as integer) as segments,
+        _arrival_date as arrival_date,
+        _source_file as source_file,
+        _source_line as source_line
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,257 @@
+"""`sms-warehouse`: generate sample data, run the warehouse end to end, open the UI.
+
+Errors at the edges are one line that says what is wrong and what to do, with a
+non-zero exit code; `--debug` shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line without a traceback."""
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ingestion.generate import build, write_landing
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise UserError(f"{out} is not empty: choose another --out, or add --force to write into it")
+    started = time.perf_counter()
+    counts = write_landing(build(args.contacts, days=args.days, seed=args.seed), out)
+    took = time.perf_counter() - started
+    _progress(
+        f"wrote a landing zone to {out} in {took:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
+    return 0
+
+
+def _instance():
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        home = Path(os.environ.get("SMS_DATA_DIR", "data")).resolve() / "dagster_home"
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n")
+        os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def _check_writable(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the {what} at {path} ({exc.strerror}): choose a writable path"
+        ) from exc
+
+
+def _check_not_locked(db: Path) -> None:
+    import duckdb
+
+    if not db.exists():
+        return
+    try:
+        duckdb.connect(str(db)).close()
+    except duckdb.IOException as exc:
+        raise UserError(
+            f"the build database {db} is locked by another process ({str(exc).splitlines()[0][:160]}): "
+            "wait for that run to finish or stop it"
+        ) from exc
+
+
+def _failure(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            err = event.step_failure_data.error
+            message = err.message.strip().splitlines()[0] if err else "unknown error"
+            return f"step {event.step_key} failed: {message}"
+    return "the run failed"
+
+
+def _quiet() -> dict:
+    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.settings import resolve_paths
+
+    paths = resolve_paths(args.landing, args.lake, args.warehouse, args.exports)
+    if not paths.landing.is_dir():
+        raise UserError(
+            f"landing directory {paths.landing} does not exist: pass --landing DIR or set SMS_LANDING_DIR "
+            "(sms-warehouse generate --out DIR makes sample data)"
+        )
+    _check_writable(paths.lake, "lake")
+    _check_writable(paths.warehouse.parent, "warehouse")
+    _check_not_locked(paths.build_db)
+    paths.export_env()
+    started = time.perf_counter()
+    _progress(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
+
+    import dagster as dg
+
+    from ingestion.ingest import landing_partitions
+    from orchestration.dbt_assets import warehouse_models
+    from orchestration.definitions import defs
+    from orchestration.feed_assets import feed_assets
+    from orchestration.publish_asset import published_warehouse
+
+    instance = _instance()
+    days = sorted({d for ds in landing_partitions(paths.landing).values() for d in ds})
+    if days:
+        step = time.perf_counter()
+        result = dg.materialize(
+            feed_assets,
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
+            run_config=_quiet(),
+            raise_on_error=False,
+        )
+        if not result.success:
+            raise UserError(
+                f"ingestion failed ({_failure(result)}); see the run in the UI (sms-warehouse ui)"
+            )
+        seen: dict[str, dict] = {}
+        for mat in result.get_asset_materialization_events():  # one event per partition, same totals
+            seen[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.materialization.metadata.items()
+            }
+        for feed, md in sorted(seen.items()):
+            _progress(
+                f"ingested {feed:<13} {md['days_ingested']} day(s) new, "
+                f"{md['days_unchanged']} unchanged: {md['dagster/row_count']:,} rows kept, "
+                f"{md['duplicates']:,} duplicates, {md['quarantined']:,} quarantined"
+            )
+        _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
+    else:
+        _progress(f"no partitions in {paths.landing}: nothing to ingest")
+    step = time.perf_counter()
+    result = dg.materialize(
+        [warehouse_models, published_warehouse],
+        instance=instance,
+        resources=defs.resources,
+        run_config=_quiet(),
+        raise_on_error=False,
+    )
+    if not result.success:
+        raise UserError(
+            f"the warehouse build failed ({_failure(result)}); the published marts were left unchanged"
+        )
+    checks = result.get_asset_check_evaluations()
+    failed = [c for c in checks if not c.passed]
+    _progress(
+        f"dbt built {len(result.get_asset_materialization_events()) - 1} models and seeds, "
+        f"{len(checks) - len(failed)}/{len(checks)} tests passed, in {time.perf_counter() - step:.1f}s"
+    )
+    _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
+    print_summary(paths.warehouse)
+    return 0
+
+
+def print_summary(warehouse: Path) -> None:
+    """One line per launch from the published campaign summary."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select launch_id, campaign_id, launch_list_size, sent, not_sent, delivered, "
+            "coalesce(format('{:.1f}%', 100 * delivery_rate), '-'), hard_bounced, soft_bounced, "
+            "unknown_delivery, with_carrier, unsubscribed, opted_out_by_keyword "
+            "from marts.mart_campaign_summary order by launched_at nulls last, launch_id"
+        ).fetchall()
+    finally:
+        con.close()
+    head = ("launch", "campaign", "list", "sent", "not sent", "delivered", "rate", "hard", "soft", "unknown",
+            "carrier", "unsub", "STOP")  # fmt: skip
+    widths = [max(len(str(h)), *(len(f"{r[i]:,}" if isinstance(r[i], int) else str(r[i])) for r in rows)) for i, h in
+              enumerate(head)] if rows else [len(h) for h in head]  # fmt: skip
+    fmt = lambda v: f"{v:,}" if isinstance(v, int) else str(v)  # noqa: E731
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    for r in rows:
+        print("  ".join(fmt(v).rjust(w) for v, w in zip(r, widths, strict=True)))
+    print(f"\nmarts: duckdb -readonly {warehouse}  (schemas marts, audit)")
+    print("UI:    .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration.settings import REPO_ROOT, resolve_paths
+
+    resolve_paths().export_env()
+    _instance()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(
+        str(dagster), [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(args.port)]
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sms-warehouse",
+        description="SMS campaign reporting warehouse: landing feeds → Parquet lake → dbt marts, run by Dagster.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic landing zone in the contract's formats")
+    gen.add_argument("--out", required=True, help="landing directory to write (e.g. data/landing)")
+    gen.add_argument(
+        "--contacts", type=int, default=10_000, help="launch-list contacts in all (default 10000)"
+    )
+    gen.add_argument("--days", type=int, default=7, help="days of launches (default 7)")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    gen.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser("run", help="ingest every landing partition, build and publish the marts")
+    run.add_argument("--landing", help="landing directory [SMS_LANDING_DIR, default data/landing]")
+    run.add_argument("--lake", help="Parquet lake directory [SMS_LAKE_DIR, default data/lake]")
+    run.add_argument(
+        "--warehouse", help="published DuckDB file [SMS_WAREHOUSE, default data/warehouse/sms.duckdb]"
+    )
+    run.add_argument("--exports", help="contact-list export root [SMS_EXPORTS_DIR, default data/exports]")
+    run.set_defaults(func=cmd_run)
+
+    ui = sub.add_parser("ui", help="open the Dagster UI on this warehouse (dagster dev)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"sms-warehouse: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line unless --debug
+        if args.debug:
+            raise
+        print(f"sms-warehouse: error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The dbt project as Dagster assets: every model and seed, with dbt tests as asset checks."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """Parse the dbt project when no manifest exists yet (fresh clone, edited models under `dagster dev`)."""
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        subprocess.run(
+            [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
+            cwd=project.project_dir,
+            check=True,
+        )
+    return project.manifest_path
+
+
+@dbt_assets(manifest=ensure_manifest(), project=dbt_project, exclude="resource_type:unit_test")
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Staging views, intermediate decisions and the marts of contract/marts.md, built and tested by dbt."""
+    yield from dbt.cli(["build", "--exclude", "resource_type:unit_test"], context=context).stream()
+
+
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)

@@ -1,0 +1,46 @@
+"""Which landing partitions changed since they were last ingested.
+
+A partition's fingerprint is the name, size and modification time of each of its
+files; it is stored beside the lake partition once that partition is written, so
+the next run skips what it already has and costs in proportion to what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ingestion.ingest import partition_files
+from ingestion.lake import partition_path
+
+INGEST_VERSION = "1"  # bump when ingestion changes what it writes, to re-ingest everything
+
+
+def landing_fingerprint(landing: Path, feed: str, day: str) -> str:
+    """A digest of the partition's files (name, size, mtime) and the ingestion version."""
+    items = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in partition_files(landing, feed, day)]
+    return hashlib.sha256(json.dumps([INGEST_VERSION, items]).encode()).hexdigest()[:16]
+
+
+def _marker(lake: Path, feed: str, day: str) -> Path:
+    return partition_path(lake, feed, day).with_name("_fingerprint.json")
+
+
+def is_current(landing: Path, lake: Path, feed: str, day: str) -> bool:
+    """True when the lake already holds exactly this landing partition."""
+    marker = _marker(lake, feed, day)
+    if not marker.exists() or not partition_path(lake, feed, day).exists():
+        return False
+    try:
+        return json.loads(marker.read_text())["fingerprint"] == landing_fingerprint(landing, feed, day)
+    except (ValueError, KeyError):
+        return False
+
+
+def record(landing: Path, lake: Path, feed: str, day: str, fingerprint: str) -> None:
+    """Remember what was ingested, written after the partition itself (so a crash re-ingests)."""
+    marker = _marker(lake, feed, day)
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fingerprint}))
+    tmp.replace(marker)

@@ -1,0 +1,62 @@
+"""Where everything lives: one place that turns flags and environment variables into paths.
+
+Defaults sit under `data/` in the working directory; each path can be set by an
+environment variable (`SMS_LANDING_DIR`, `SMS_LAKE_DIR`, `SMS_WAREHOUSE`,
+`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The directories and files one warehouse works with."""
+
+    landing: Path
+    lake: Path
+    warehouse: Path  # the published DuckDB file BI tools read
+    exports: Path
+
+    @property
+    def build_db(self) -> Path:
+        """dbt's working database; readers never open it (see publish.py)."""
+        return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
+
+    @property
+    def data_docs(self) -> Path:
+        return self.warehouse.parent / "data_docs"
+
+    def export_env(self) -> None:
+        """Make these paths what dbt and every Dagster process see."""
+        os.environ["SMS_LANDING_DIR"] = str(self.landing)
+        os.environ["SMS_LAKE_DIR"] = str(self.lake)
+        os.environ["SMS_WAREHOUSE"] = str(self.warehouse)
+        os.environ["SMS_EXPORTS_DIR"] = str(self.exports)
+        os.environ["SMS_BUILD_DB"] = str(self.build_db)
+
+
+def resolve_paths(
+    landing: str | None = None,
+    lake: str | None = None,
+    warehouse: str | None = None,
+    exports: str | None = None,
+) -> Paths:
+    """Flags win over environment variables, which win over defaults under `SMS_DATA_DIR` (`data/`)."""
+    data = Path(os.environ.get("SMS_DATA_DIR", "data"))
+
+    def pick(flag: str | None, env: str, default: Path) -> Path:
+        return Path(flag or os.environ.get(env) or default).expanduser().resolve()
+
+    return Paths(
+        landing=pick(landing, "SMS_LANDING_DIR", data / "landing"),
+        lake=pick(lake, "SMS_LAKE_DIR", data / "lake"),
+        warehouse=pick(warehouse, "SMS_WAREHOUSE", data / "warehouse" / "sms.duckdb"),
+        exports=pick(exports, "SMS_EXPORTS_DIR", data / "exports"),
+    )
