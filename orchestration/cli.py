@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.feed_assets import feed_assets
     from orchestration.publish_asset import published_warehouse
 
-    instance = _instance()
+    instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
     days = sorted({d for ds in landing_partitions(paths.landing).values() for d in ds})
     if days:
         step = time.perf_counter()
@@ -230,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--warehouse", help="published DuckDB file [SMS_WAREHOUSE, default data/warehouse/sms.duckdb]"
     )
     run.add_argument("--exports", help="contact-list export root [SMS_EXPORTS_DIR, default data/exports]")
+    run.add_argument(
+        "--record-runs",
+        action="store_true",
+        help="record the runs in DAGSTER_HOME (default data/dagster_home) so the UI shows them; slower",
+    )
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="open the Dagster UI on this warehouse (dagster dev)")

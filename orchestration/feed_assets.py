@@ -7,6 +7,7 @@ partition whose landing files are unchanged since it was last ingested.
 
 import os
 import time
+import warnings
 
 import dagster as dg
 import polars as pl
@@ -17,6 +18,10 @@ from ingestion.lake import phone_cache, write_partition
 from ingestion.phones import default_region
 from orchestration import fingerprint
 from orchestration.settings import resolve_paths
+
+warnings.filterwarnings(
+    "ignore", category=dg.BetaWarning
+)  # backfill_policy: single-run ranges are what we want
 
 PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
 daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)

@@ -1,0 +1,80 @@
+"""Benchmark: generate N launch-list contacts, time `sms-warehouse run` cold, then after one more day of receipts.
+
+Prints contacts per second and the peak memory of the run process (and its children).
+    .venv/bin/python benchmarks/run_benchmark.py --contacts 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+BIN = Path(sys.executable).parent
+
+
+def timed_run(env: dict) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one `sms-warehouse run` process tree."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate()
+    took = time.perf_counter() - started
+    if proc.returncode:
+        sys.exit(f"run failed:\n{out[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return took, peak
+
+
+def late_receipts(db: Path, landing: Path) -> int:
+    """One more arrival day: every message still with the carrier gets its final receipt."""
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        "select provider, provider_message_id from marts.fct_launch_contacts where reached_status = 'with_carrier'"
+    ).fetchall()
+    con.close()
+    folder = landing / "dlrs" / "date=2026-11-25"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "late.jsonl", "w") as fh:
+        for provider, msg in rows:
+            fh.write(json.dumps({"received_at": "2026-11-25T10:00:00Z", "provider": provider,
+                                 "provider_message_id": msg, "stat": "DELIVRD", "err": "000",
+                                 "done_at": "2026-11-25T09:59:00Z"}) + "\n")  # fmt: skip
+    return len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--out", default="benchmarks/out", help="scratch directory (wiped)")
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    env = os.environ | {"SMS_DATA_DIR": str(out)}
+
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "sms-warehouse"), "generate", "--out", str(out / "landing"),
+                    "--contacts", str(args.contacts)], env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    gen = time.perf_counter() - started
+    cold, peak = timed_run(env)
+    late = late_receipts(out / "warehouse" / "sms.duckdb", out / "landing")
+    warm, peak2 = timed_run(env)
+    print(f"contacts            {args.contacts:,}")
+    print(f"generate            {gen:.1f} s ({args.contacts / gen:,.0f} contacts/s)")
+    print(
+        f"run, cold           {cold:.1f} s ({args.contacts / cold:,.0f} contacts/s), peak memory {peak:,.0f} MiB"
+    )
+    print(
+        f"run, +1 day         {warm:.1f} s for {late:,} late receipts, peak memory {max(peak, peak2):,.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

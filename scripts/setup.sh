@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv/ from the lock file (uv, installed from PyPI when missing) and parse the dbt project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null || PY=python3
+if ! "$PY" -m uv --version >/dev/null 2>&1; then
+  "$PY" -m pip install --quiet --disable-pip-version-check "uv>=0.13,<0.14"
+fi
+UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet
+(cd dbt_project && ../.venv/bin/dbt parse --quiet --profiles-dir . >/dev/null)
+echo "ready: .venv/bin/sms-warehouse --help"

@@ -1,0 +1,99 @@
+"""The whole pipeline through the real CLI, Dagster and dbt, on generated data."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+CLI = str(Path(sys.executable).with_name("sms-warehouse"))
+
+
+def _run(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("e2e")
+    return os.environ | {"SMS_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dagster_home")}
+
+
+def _marts(db: Path) -> dict[str, list]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            t: con.execute(f"select * from marts.{t} order by all").fetchall()
+            for t in (
+                "fct_launch_contacts",
+                "mart_campaign_summary",
+                "mart_not_sent_reasons",
+                "mart_reached_statuses",
+            )
+        }
+    finally:
+        con.close()
+
+
+def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
+    root = Path(env["SMS_DATA_DIR"])
+    gen = _run("generate", "--out", str(root / "landing"), "--contacts", "3000", "--days", "3", env=env)
+    assert gen.returncode == 0, gen.stderr
+    first = _run("run", env=env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "ingested dlrs" in first.stdout and "published" in first.stdout
+    db = root / "warehouse" / "sms.duckdb"
+    marts = _marts(db)
+
+    con = duckdb.connect(str(db), read_only=True)
+    bad = con.execute(
+        "select launch_id from marts.mart_campaign_summary where not_sent + sent <> launch_list_size "
+        "or (delivery_rate is not null and (delivery_rate < 0 or delivery_rate > 1))"
+    ).fetchall()
+    sums = con.execute(
+        "select s.launch_id from marts.mart_campaign_summary s "
+        "join (select launch_id, sum(contacts) n, count(*) k from marts.mart_not_sent_reasons group by 1) r using (launch_id) "
+        "join (select launch_id, sum(contacts) n, count(*) k from marts.mart_reached_statuses group by 1) t using (launch_id) "
+        "where r.n <> s.not_sent or t.n <> s.sent or r.k <> 4 or t.k <> 7"
+    ).fetchall()
+    delivered = con.execute("select sum(delivered), sum(sent) from marts.mart_campaign_summary").fetchone()
+    con.close()
+    assert bad == [] and sums == []
+    assert 0.8 < delivered[0] / delivered[1] < 0.95  # most messages delivered
+
+    again = _run("run", env=env)
+    assert again.returncode == 0 and "0 day(s) new" in again.stdout
+    assert _marts(db) == marts  # idempotent
+
+    # a late receipt day lands: a message still with the carrier becomes delivered
+    con = duckdb.connect(str(db), read_only=True)
+    provider, msg = con.execute(
+        "select provider, provider_message_id from marts.fct_launch_contacts where reached_status = 'with_carrier' limit 1"
+    ).fetchone()
+    con.close()
+    late = root / "landing" / "dlrs" / "date=2026-11-20"
+    late.mkdir(parents=True)
+    (late / "late.jsonl").write_text(
+        f'{{"received_at": "2026-11-20T10:00:00Z", "provider": "{provider}", '
+        f'"receipt": "id:{msg} done date:2611200959 stat:DELIVRD err:000"}}\n'
+    )
+    third = _run("run", env=env)
+    assert third.returncode == 0, third.stderr
+    assert "ingested dlrs          1 day(s) new" in third.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    status = con.execute(
+        "select reached_status from marts.fct_launch_contacts where provider = ? and provider_message_id = ?",
+        [provider, msg],
+    ).fetchone()
+    con.close()
+    assert status == ("delivery_successful",)
+
+
+def test_missing_landing_is_one_clear_line(env: dict) -> None:
+    done = _run("run", "--landing", "/nonexistent/landing", env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "landing directory /nonexistent/landing does not exist" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,212 @@
+"""Every rule of contract/marts.md, pinned by one small hand-written landing zone.
+
+Launch L1 has one contact per rule (c01…c24); L2 re-sends to c01's phone later;
+L3 is declared but has nobody on its list. Each expected number below can be
+checked by reading the rows that make it.
+"""
+
+
+import pytest
+
+from tests.landing_builder import jsonl, send_logs_csv, write_file
+from tests.warehouse import build
+
+D1, D2 = "2026-11-03", "2026-11-04"
+T = "2026-11-03T08:00:00Z"  # the default send time
+
+
+def _send(
+    event, contact, result="accepted", msg=None, filt="", logged=T, provider="p1", phone=None, segments=1
+):
+    msg = msg if msg is not None else (f"m-{contact}" if result == "accepted" else "")
+    phone = phone if phone is not None else f"06 12 34 56 {int(contact[1:]):02d}"
+    seg = segments if result in ("accepted", "accepted_no_dlr") else 0
+    return (
+        f"{event},{logged},L1,C1,{contact},{phone},{filt},{result if not filt else ''},{provider},{msg},{seg}"
+    )
+
+
+def _dlr(msg, stat, err="000", done="2026-11-03T08:01:00Z", received="2026-11-03T08:01:05Z", provider="p1"):
+    return {"received_at": received, "provider": provider, "provider_message_id": msg, "stat": stat, "err": err,
+            "done_at": done}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("rules")
+    landing = root / "landing"
+    write_file(landing, "launches", D1, "l.jsonl", jsonl([
+        {"event_id": "le1", "launch_id": "L1", "campaign_id": "C1", "campaign_name": "Rules, \"all\" / one",
+         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 24},
+        {"event_id": "le1", "launch_id": "L1", "campaign_id": "C1", "campaign_name": "Rules, \"all\" / one",
+         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 24},  # re-delivered
+        {"event_id": "le2", "launch_id": "L2", "campaign_id": "C2", "campaign_name": "Later",
+         "campaign_type": "automated", "program_id": "P1", "launched_at": "2026-11-05T08:00:00Z", "launch_list_size": 1},
+        {"event_id": "le3", "launch_id": "L3", "campaign_id": "C3", "campaign_name": "Empty",
+         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 5},
+    ]))  # fmt: skip
+    write_file(landing, "send_logs", D1, "s.csv", send_logs_csv([
+        _send("e01", "c01"),                                   # DELIVRD → delivery_successful
+        _send("e02", "c02"),                                   # UNDELIV err 001 → hard bounce
+        _send("e03", "c03"),                                   # UNDELIV err 34 → soft bounce
+        _send("e04", "c04"),                                   # REJECTD no err → soft bounce
+        _send("e05", "c05"),                                   # EXPIRED → soft bounce
+        _send("e06", "c06"),                                   # UNKNOWN → delivery_status_unknown
+        _send("e07", "c07"),                                   # only ENROUTE → with_carrier
+        _send("e08", "c08"),                                   # no receipt → with_carrier
+        _send("e09", "c09", "accepted_no_dlr"),                # → provider_accepted
+        _send("e10", "c10", "provider_error"),                 # → provider_error
+        _send("e11a", "c11", "provider_error", logged="2026-11-03T07:55:00Z"),  # retried...
+        _send("e11b", "c11"),                                  # ...the later row counts: DELIVRD
+        _send("e12a", "c12"),                                  # same logged_at: greatest event_id
+        _send("e12b", "c12", "provider_error"),                # e12b > e12a → provider_error
+        _send("e13", "c13", filt="hard_bounce"),               # not sent: hard_bounce
+        _send("e14", "c14", filt="opted_out"),                 # not sent: opted_out
+        _send("e15", "c15", filt="invalid_number", phone="12345"),  # not sent: invalid_number
+        _send("e17", "c17"),                                   # credit block too, but sent: DELIVRD
+        _send("e18", "c18", filt="opted_out"),                 # credit block wins → insufficient_credit
+        _send("e19", "c19"),                                   # EXPIRED then later DELIVRD → delivered
+        _send("e20", "c20"),                                   # same done_at: latest received (DELIVRD)
+        _send("e21", "c21"),                                   # receipt id with spaces, twice → delivered
+        _send("e22", "c22", msg="m-c01", provider="p2"),       # same id, other provider: no receipt
+        _send("e23", "c23"),                                   # REJECTD err 9 → hard bounce
+    ]))  # fmt: skip
+    # c24's send row lands a day late, after its receipt: it still counts
+    write_file(landing, "send_logs", D2, "late.csv", send_logs_csv([_send("e24", "c24")]))
+    write_file(landing, "credit_blocks", D1, "c.jsonl", jsonl([
+        {"event_id": f"cb{c}", "blocked_at": T, "launch_id": "L1", "campaign_id": "C1", "contact_id": c,
+         "phone": "0612345699", "balance_credits": 0, "required_credits": 1} for c in ("c16", "c17", "c18")
+    ]))  # fmt: skip
+    write_file(landing, "dlrs", D1, "d.jsonl", jsonl([
+        _dlr("m-c01", "DELIVRD"), _dlr("m-c02", "UNDELIV", "001"), _dlr("m-c03", "UNDELIV", "34"),
+        {"received_at": "2026-11-03T08:01:05Z", "provider": "p1", "provider_message_id": "m-c04", "stat": "REJECTD"},
+        _dlr("m-c05", "EXPIRED"), _dlr("m-c06", "UNKNOWN"), _dlr("m-c07", "ENROUTE"), _dlr("m-c11b", "DELIVRD"),
+        _dlr("m-c11", "DELIVRD"), _dlr("m-c12", "DELIVRD"), _dlr("m-c17", "DELIVRD"),
+        _dlr("m-c19", "DELIVRD", done="2026-11-03T09:05:00Z", received="2026-11-03T09:05:01Z"),
+        _dlr("m-c19", "EXPIRED", done="2026-11-03T09:00:00Z", received="2026-11-03T09:06:00Z"),
+        _dlr("m-c20", "UNDELIV", "1", done="2026-11-03T09:00:00Z", received="2026-11-03T09:10:00Z"),
+        _dlr("m-c20", "DELIVRD", done="2026-11-03T09:00:00Z", received="2026-11-03T09:20:00Z"),
+        _dlr("  m-c21 ", "DELIVRD"), _dlr("m-c21", "DELIVRD"),
+        _dlr("m-c23", "REJECTD", "009"), _dlr("m-c24", "DELIVRD"),
+        _dlr("nobody", "DELIVRD"),  # orphan
+    ]))  # fmt: skip
+    write_file(landing, "dlrs", D2, "raw.jsonl", jsonl([
+        {"received_at": "2026-11-04T01:00:00Z", "provider": "p1",
+         "receipt": "id:m-c01 sub:001 dlvrd:001 submit date:2611030800 done date:2611030801 stat:DELIVRD err:000 text:x"},
+    ]))  # fmt: skip
+    write_file(landing, "unsubscribes", D1, "u.jsonl", jsonl([
+        {"event_id": "u1", "occurred_at": "2026-11-03T09:00:00Z", "launch_id": "L1", "contact_id": "c01"},
+        {"event_id": "u2", "occurred_at": "2026-11-03T09:00:00Z", "launch_id": "L1", "contact_id": "c13"},  # not sent
+    ]))  # fmt: skip
+    # L2 sends to c01's number (other formatting) on the 5th
+    write_file(landing, "send_logs", "2026-11-05", "l2.csv", send_logs_csv([
+        "e99,2026-11-05T08:00:00Z,L2,C2,k1,+33612345601,,accepted,p1,m-k1,2",
+    ]))  # fmt: skip
+    write_file(landing, "inbound_sms", D2, "i.jsonl", jsonl([
+        {"event_id": "i1", "received_at": "2026-11-04T10:00:00Z", "from_phone": "+33 6 12 34 56 02",
+         "to_sender": "X", "text": "  Stop!"},     # c02's phone, 1 day after L1 → L1
+        {"event_id": "i2", "received_at": "2026-11-06T10:00:00Z", "from_phone": "0612345601",
+         "to_sender": "X", "text": "arret."},      # c01's phone: L2 (the 5th) is later than L1 → L2
+        {"event_id": "i3", "received_at": "2026-11-12T10:00:00Z", "from_phone": "0612345603",
+         "to_sender": "X", "text": "STOP"},        # c03's phone, 9 days after: unattributed
+        {"event_id": "i4", "received_at": "2026-11-04T10:00:00Z", "from_phone": "0612345605",
+         "to_sender": "X", "text": "Stopping by later"},  # not a keyword
+    ]))  # fmt: skip
+    con = build(landing, root / "work")
+    yield con
+    con.close()
+
+
+def _outcomes(wh) -> dict[str, tuple]:
+    rows = wh.execute(
+        "select contact_id, outcome, not_sent_reason, reached_status from marts.fct_launch_contacts "
+        "where launch_id = 'L1'"
+    ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("contact", "expected"),
+    [
+        ("c01", ("sent", None, "delivery_successful")),
+        ("c02", ("sent", None, "rejected_hard_bounce")),
+        ("c03", ("sent", None, "rejected_soft_bounce")),
+        ("c04", ("sent", None, "rejected_soft_bounce")),
+        ("c05", ("sent", None, "rejected_soft_bounce")),
+        ("c06", ("sent", None, "delivery_status_unknown")),
+        ("c07", ("sent", None, "with_carrier")),
+        ("c08", ("sent", None, "with_carrier")),
+        ("c09", ("sent", None, "provider_accepted")),
+        ("c10", ("sent", None, "provider_error")),
+        ("c11", ("sent", None, "delivery_successful")),
+        ("c12", ("sent", None, "provider_error")),
+        ("c13", ("not_sent", "hard_bounce", None)),
+        ("c14", ("not_sent", "opted_out", None)),
+        ("c15", ("not_sent", "invalid_number", None)),
+        ("c16", ("not_sent", "insufficient_credit", None)),
+        ("c17", ("sent", None, "delivery_successful")),
+        ("c18", ("not_sent", "insufficient_credit", None)),
+        ("c19", ("sent", None, "delivery_successful")),
+        ("c20", ("sent", None, "delivery_successful")),
+        ("c21", ("sent", None, "delivery_successful")),
+        ("c22", ("sent", None, "with_carrier")),
+        ("c23", ("sent", None, "rejected_hard_bounce")),
+        ("c24", ("sent", None, "delivery_successful")),
+    ],
+)
+def test_one_outcome_per_contact(wh, contact: str, expected: tuple) -> None:
+    assert _outcomes(wh)[contact] == expected
+
+
+def test_launch_list_is_every_distinct_contact(wh) -> None:
+    assert len(_outcomes(wh)) == 24
+
+
+def test_campaign_summary_for_l1(wh) -> None:
+    row = wh.execute("select * from marts.mart_campaign_summary where launch_id = 'L1'").fetchone()
+    cols = [d[0] for d in wh.description]
+    got = dict(zip(cols, row, strict=True))
+    # sent: 24 contacts minus c13, c14, c15, c16, c18 = 19; delivered: c01 c11 c17 c19 c20 c21 c24 = 7
+    assert got["launch_list_size"] == 24 and got["declared_launch_list_size"] == 24
+    assert (got["sent"], got["not_sent"], got["delivered"]) == (19, 5, 7)
+    assert got["delivery_rate"] == pytest.approx(7 / 19)
+    assert (got["hard_bounced"], got["soft_bounced"], got["unknown_delivery"]) == (2, 3, 1)
+    assert (got["with_carrier"], got["provider_error"], got["provider_accepted"]) == (3, 2, 1)
+    assert got["unsubscribed"] == 1  # c01; c13 was not sent
+    assert got["opted_out_by_keyword"] == 1  # c02 (i1); i2 goes to L2
+    assert got["segments_billed"] == 17  # 19 sent, 2 provider errors with 0 segments
+    assert got["campaign_name"] == 'Rules, "all" / one'
+
+
+def test_reasons_and_statuses_always_present(wh) -> None:
+    reasons = dict(
+        wh.execute(
+            "select reason, contacts from marts.mart_not_sent_reasons where launch_id = 'L1'"
+        ).fetchall()
+    )
+    assert reasons == {"hard_bounce": 1, "opted_out": 1, "invalid_number": 1, "insufficient_credit": 2}
+    statuses = wh.execute(
+        "select count(*), sum(contacts) from marts.mart_reached_statuses where launch_id = 'L3'"
+    ).fetchone()
+    assert statuses == (7, 0)
+    empty = wh.execute(
+        "select launch_list_size, sent, delivery_rate from marts.mart_campaign_summary where launch_id = 'L3'"
+    ).fetchone()
+    assert empty == (0, 0, None)
+
+
+def test_keyword_attribution(wh) -> None:
+    rows = dict(wh.execute("select event_id, launch_id from intermediate.int_keyword_optouts").fetchall())
+    assert rows == {"i1": "L1", "i2": "L2", "i3": None}
+    assert wh.execute(
+        "select opted_out_by_keyword from marts.fct_launch_contacts where launch_id = 'L2'"
+    ).fetchone() == (True,)
+
+
+def test_orphans_and_phones_stay_visible(wh) -> None:
+    orphans = [r[0] for r in wh.execute("select provider_message_id from audit.orphan_receipts").fetchall()]
+    assert "nobody" in orphans and "m-c24" not in orphans
+    phone = wh.execute(
+        "select phone_e164 from marts.fct_launch_contacts where contact_id in ('c15', 'c01') order by 1 nulls last"
+    ).fetchall()
+    assert phone == [("+33612345601",), (None,)]  # c15's "12345" is invalid: null, still counted

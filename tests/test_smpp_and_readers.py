@@ -1,0 +1,163 @@
+"""Ingestion quirks of contract/landing.md, each pinned by a tiny file."""
+
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingestion.ingest import ingest_partition
+from ingestion.phones import to_e164
+from ingestion.smpp import parse_receipts
+from tests.landing_builder import jsonl, send_logs_csv, write_file
+
+DAY = "2026-11-03"
+
+
+def _receipts(texts: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "receipt": texts,
+            "provider_message_id": [None] * len(texts),
+            "stat": [None] * len(texts),
+            "err": [None] * len(texts),
+            "done_at": [None] * len(texts),
+            "_source_file": ["f"] * len(texts),
+            "_line": list(range(1, len(texts) + 1)),
+        },
+        schema_overrides={c: pl.String for c in ("provider_message_id", "stat", "err", "done_at")},
+    )
+    return parse_receipts(frame)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "id:abc sub:001 dlvrd:001 submit date:2611030815 done date:2611030816 stat:DELIVRD err:000 text:hi",
+            ("abc", "DELIVRD", "000", "2026-11-03T08:16:00+00:00"),
+        ),
+        (
+            "ID:abc Stat:delivrd Err:0 Done Date:2611030816",
+            ("abc", "DELIVRD", "0", "2026-11-03T08:16:00+00:00"),
+        ),
+        (
+            "stat:UNDELIV   err:001  id:x-1 done date:261103081659",
+            ("x-1", "UNDELIV", "001", "2026-11-03T08:16:59+00:00"),
+        ),
+        (
+            'id:m7 done date:2611030816 stat:EXPIRED err:000 Text:stop:ENROUTE id:fake, "quoted"',
+            ("m7", "EXPIRED", "000", "2026-11-03T08:16:00+00:00"),
+        ),
+        ("id: m8  stat:REJECTD", ("m8", "REJECTD", None, None)),
+    ],
+    ids=[
+        "standard",
+        "any-case-missing-fields",
+        "reordered-seconds",
+        "free-text-after-text",
+        "spaced-id-no-err",
+    ],
+)
+def test_smpp_receipt_quirks(text: str, expected: tuple) -> None:
+    row = _receipts([text]).row(0, named=True)
+    assert (row["provider_message_id"], row["stat"], row["err"], row["done_at"]) == expected
+    assert row["receipt_shape"] == "smpp"
+
+
+def test_phone_normalisation_uses_default_region() -> None:
+    assert to_e164("06 12 34 56 78") == "+33612345678"
+    assert to_e164("0033612345678") == "+33612345678"
+    assert to_e164("06.12.34.56.78") == "+33612345678"
+    assert to_e164("+44 7400 123456") == "+447400123456"
+    assert to_e164("12345") is None
+    assert to_e164("") is None
+    assert to_e164("07 400 123456", region="GB") == "+447400123456"
+
+
+def test_csv_bom_crlf_gzip_and_quarantine_reconcile(tmp_path: Path) -> None:
+    rows = [
+        "e1,2026-11-03T08:15:02.120+01:00,L1,C1,c1,+33 6 12 34 56 78,,accepted,p,m1,1",
+        "e1,2026-11-03T08:15:02.120+01:00,L1,C1,c1,+33 6 12 34 56 78,,accepted,p,m1,1",  # duplicate
+        "e2,2026-11-03T08:15:02,L1,C1,c2,,,accepted,p,m2,1",  # no offset
+        "e3,2026-11-03T08:15:02Z,L1,C1,c3,,,accepted,p,m3,-1",  # negative segments
+        "e4,2026-11-03T08:15:02Z,L1,C1,c4,,,maybe,p,m4,1",  # unknown enum
+        "e5,2026-11-03T08:15:02Z,L1,C1,c5,1",  # missing fields
+        'e6,2026-11-03T08:15:02Z,L1,C1,c6,"06 12, 34",opted_out,,,,0',  # quoted comma
+    ]
+    text = "\ufeff" + send_logs_csv(rows).replace("\n", "\r\n")
+    write_file(tmp_path, "send_logs", DAY, "a.csv.gz", text)
+    result = ingest_partition(tmp_path, "send_logs", DAY)
+    assert result.rows["event_id"].to_list() == ["e1", "e6"]
+    assert result.rows["logged_at"][0].isoformat() == "2026-11-03T07:15:02.120000+00:00"
+    reasons = dict(
+        zip(result.quarantine["line"].to_list(), result.quarantine["reason"].to_list(), strict=True)
+    )
+    assert reasons[4] == "logged_at '2026-11-03T08:15:02' has no UTC offset"
+    assert reasons[5] == "segments -1 is below 0"
+    assert reasons[6].startswith("submit_result 'maybe' is not one of")
+    assert reasons[7] == "expected 11 fields as in the header, found 6"
+    files = result.files.row(0, named=True)
+    assert (files["rows_read"], files["rows_kept"], files["duplicates"], files["quarantined"]) == (7, 2, 1, 4)
+
+
+def test_broken_files_are_named_and_others_go_on(tmp_path: Path) -> None:
+    good = jsonl(
+        [{"event_id": "u1", "occurred_at": "2026-11-03T10:00:00Z", "launch_id": "L1", "contact_id": "c1"}]
+    )
+    write_file(tmp_path, "unsubscribes", DAY, "good.jsonl", good)
+    write_file(tmp_path, "unsubscribes", DAY, "empty.jsonl", "")
+    write_file(tmp_path, "unsubscribes", DAY, "garbage.jsonl", bytes(range(256)) * 4)
+    (tmp_path / "unsubscribes" / f"date={DAY}" / "cut.jsonl.gz").write_bytes(
+        gzip.compress(good.encode() * 50)[:-12]
+    )
+    write_file(tmp_path, "unsubscribes", DAY, "huge.jsonl", '{"event_id": "' + "x" * (2 << 20) + '"}\n')
+    write_file(tmp_path, "unsubscribes", DAY, "latin1.jsonl", '{"event_id": "é"}\n'.encode("latin-1"))
+    result = ingest_partition(tmp_path, "unsubscribes", DAY)
+    assert result.rows.height == 1  # the good row, once (the truncated gzip repeats it: duplicates)
+    errors = dict(zip(result.files["file"].to_list(), result.files["file_error"].to_list(), strict=True))
+    assert errors[f"unsubscribes/date={DAY}/empty.jsonl"] == "empty file (0 bytes)"
+    assert errors[f"unsubscribes/date={DAY}/cut.jsonl.gz"].startswith("truncated gzip")
+    by_file = result.quarantine.group_by("file").agg(pl.col("reason").first())
+    reasons = dict(by_file.iter_rows())
+    assert "longer than" in reasons[f"unsubscribes/date={DAY}/huge.jsonl"]
+    assert reasons[f"unsubscribes/date={DAY}/latin1.jsonl"].startswith("not UTF-8")
+    assert reasons[f"unsubscribes/date={DAY}/garbage.jsonl"]
+    for row in result.files.iter_rows(named=True):
+        assert row["rows_read"] == row["rows_kept"] + row["duplicates"] + row["quarantined"], row
+
+
+def test_parquet_with_wrong_types_is_quarantined_row_by_row(tmp_path: Path) -> None:
+    folder = tmp_path / "send_logs" / f"date={DAY}"
+    folder.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "event_id": ["p1", "p2"],
+            "logged_at": ["2026-11-03T08:00:00Z", "2026-11-03T08:00:00Z"],
+            "launch_id": ["L1", "L1"], "campaign_id": ["C1", "C1"], "contact_id": ["c1", "c2"],
+            "phone": ["0612345678", None], "filter_reason": [None, None],
+            "submit_result": ["accepted", "accepted"], "provider": ["p", "p"],
+            "provider_message_id": ["m1", "m2"], "segments": ["1", "two"],
+        }
+    ).write_parquet(folder / "x.parquet")  # fmt: skip
+    result = ingest_partition(tmp_path, "send_logs", DAY)
+    assert result.rows["event_id"].to_list() == ["p1"]
+    assert result.rows["phone_e164"].to_list() == ["+33612345678"]
+    assert result.quarantine["reason"].to_list() == ["segments 'two' is not an integer"]
+
+
+def test_receipt_with_unknown_state_is_quarantined(tmp_path: Path) -> None:
+    write_file(
+        tmp_path, "dlrs", DAY, "r.jsonl",
+        jsonl([
+            {"received_at": "2026-11-03T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:FAILED err:0"},
+            {"received_at": "2026-11-03T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:delivrd err:0"},
+            {"received_at": "2026-11-03T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:delivrd err:0"},
+        ]),
+    )  # fmt: skip
+    result = ingest_partition(tmp_path, "dlrs", DAY)
+    assert result.rows["stat"].to_list() == ["DELIVRD"]
+    assert result.files["duplicates"].to_list() == [1]
+    assert result.quarantine["reason"].to_list() == [
+        "stat 'FAILED' is not one of ENROUTE/ACCEPTD/DELIVRD/UNDELIV/EXPIRED/DELETED/REJECTD/UNKNOWN"
+    ]
