@@ -5,7 +5,6 @@ L3 is declared but has nobody on its list. Each expected number below can be
 checked by reading the rows that make it.
 """
 
-
 import pytest
 
 from tests.landing_builder import jsonl, send_logs_csv, write_file
