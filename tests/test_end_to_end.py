@@ -97,3 +97,33 @@ def test_missing_landing_is_one_clear_line(env: dict) -> None:
     assert done.stderr.strip().count("\n") == 0
     assert "landing directory /nonexistent/landing does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_unwritable_lake_is_one_clear_line(env: dict, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    done = _run("run", "--landing", str(landing), "--lake", str(blocker / "lake"), env=env)
+    assert done.returncode == 2
+    assert f"cannot write the lake at {blocker / 'lake'}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_locked_build_database_is_one_clear_line(env: dict, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    warehouse = tmp_path / "wh" / "sms.duckdb"
+    warehouse.parent.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+         "time.sleep(60)", str(warehouse.with_name("sms.build.duckdb"))],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        done = _run("run", "--landing", str(landing), "--warehouse", str(warehouse), env=env)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2
+    assert "is locked by another process" in done.stderr and "Traceback" not in done.stderr
