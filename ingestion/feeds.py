@@ -29,14 +29,24 @@ class Feed:
     """A landing feed: where it lands, how it is written, what it holds."""
 
     name: str
+    description: str
     formats: tuple[str, ...]
     columns: tuple[Column, ...]
     dedup_key: tuple[str, ...] = ("event_id",)
     phone_columns: dict[str, str] = field(default_factory=dict)
+    # at least one of these columns must be set on every row
+    one_of: tuple[str, ...] = ()
+    # fields read from the file when they differ from the typed columns (receipts carry raw text)
+    file_fields: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The fields a reader takes from each row of a file."""
+        return list(self.file_fields) or self.column_names
 
     @property
     def output_columns(self) -> list[str]:
@@ -57,6 +67,7 @@ FEEDS: dict[str, Feed] = {
     for f in (
         Feed(
             "launches",
+            "Campaign launches, one row per launch (JSON Lines).",
             ("jsonl",),
             (
                 _id("event_id"),
@@ -71,6 +82,7 @@ FEEDS: dict[str, Feed] = {
         ),
         Feed(
             "send_logs",
+            "Send logs: one row per contact on a launch list and attempt (CSV, gzip or not, or Parquet).",
             ("csv", "parquet"),
             (
                 _id("event_id"),
@@ -86,9 +98,11 @@ FEEDS: dict[str, Feed] = {
                 Column("segments", "int", required=True, min_value=0),
             ),
             phone_columns={"phone": "phone_e164"},
+            one_of=("filter_reason", "submit_result"),  # a contact was filtered or submitted
         ),
         Feed(
             "credit_blocks",
+            "Contacts held back because the balance ran out (JSON Lines).",
             ("jsonl",),
             (
                 _id("event_id"),
@@ -104,6 +118,7 @@ FEEDS: dict[str, Feed] = {
         ),
         Feed(
             "dlrs",
+            "Carrier delivery receipts, structured or raw SMPP text, de-duplicated by content (JSON Lines).",
             ("jsonl",),
             (
                 _ts("received_at"),
@@ -115,14 +130,25 @@ FEEDS: dict[str, Feed] = {
                 Column("receipt_shape", "enum", required=True, values=("structured", "smpp")),
             ),
             dedup_key=("received_at", "provider", "provider_message_id", "stat", "err", "done_at"),
+            file_fields=(
+                "received_at",
+                "provider",
+                "provider_message_id",
+                "stat",
+                "err",
+                "done_at",
+                "receipt",
+            ),
         ),
         Feed(
             "unsubscribes",
+            "Opt-outs through the SMS unsubscribe link (JSON Lines).",
             ("jsonl",),
             (_id("event_id"), _ts("occurred_at"), _id("launch_id"), _id("contact_id")),
         ),
         Feed(
             "inbound_sms",
+            "Messages contacts sent back, phones normalised to E.164 for stop-keyword attribution.",
             ("jsonl",),
             (
                 _id("event_id"),

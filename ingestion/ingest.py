@@ -15,7 +15,7 @@ import polars as pl
 from ingestion.feeds import FEEDS, Feed
 from ingestion.parquet_file import read_parquet_file
 from ingestion.parse_text import Reject, parse_csv, parse_jsonl
-from ingestion.phones import add_e164
+from ingestion.phones import PhoneMemo
 from ingestion.smpp import parse_receipts
 from ingestion.textfiles import read_lines
 from ingestion.validate import validate
@@ -38,6 +38,7 @@ FILES_SCHEMA = {
     "quarantined": pl.Int64,
     "file_error": pl.String,
 }
+_REJECT_SCHEMA = {"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String}
 _SUFFIXES = {
     "csv": (".csv", ".csv.gz"),
     "parquet": (".parquet",),
@@ -94,7 +95,7 @@ def _format_of(feed: Feed, path: Path) -> str | None:
 
 
 def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
-    columns = feed.column_names if feed.name != "dlrs" else [*feed.column_names[:-1], "receipt"]
+    columns = feed.input_columns
     fmt = _format_of(feed, path)
     if fmt is None:
         allowed = ", ".join(s for f in feed.formats for s in _SUFFIXES[f])
@@ -116,10 +117,6 @@ def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
     return _FileRead(name, frame, lines.rejects + rejects, rows_read, error)
 
 
-def _empty_rows(feed: Feed) -> pl.DataFrame:
-    return pl.DataFrame(schema=output_schema(feed))
-
-
 def output_schema(feed: Feed) -> dict[str, pl.DataType]:
     """The lake schema of a feed: typed columns, normalised phones, lineage columns."""
     types = {"string": pl.String, "enum": pl.String, "int": pl.Int64, "timestamp": pl.Datetime("us", "UTC")}
@@ -129,9 +126,13 @@ def output_schema(feed: Feed) -> dict[str, pl.DataType]:
 
 
 def ingest_partition(
-    landing: Path, feed_name: str, day: str, region: str | None = None, phone_cache: Path | None = None
+    landing: Path, feed_name: str, day: str, phones: PhoneMemo | None = None
 ) -> PartitionResult:
-    """Read, type, normalise and de-duplicate every file of `<landing>/<feed>/date=<day>/`."""
+    """Read, type, de-duplicate and normalise every file of `<landing>/<feed>/date=<day>/`.
+
+    `phones` memoises E.164 answers across partitions and runs; by default a fresh
+    one for the default region.
+    """
     feed = FEEDS[feed_name]
     arrival = dt.date.fromisoformat(day)
     reads = [
@@ -148,28 +149,10 @@ def ingest_partition(
     else:
         good, bad = None, None
 
-    quarantine_parts = [
-        pl.DataFrame(
-            [(r.name, ln, reason, raw) for ln, raw, reason in r.rejects],
-            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String},
-            orient="row",
-        )
-        for r in reads
-        if r.rejects
-    ]
-    quarantine_parts += [
-        pl.DataFrame(
-            {
-                "file": [r.name],
-                "line": pl.Series([None], dtype=pl.UInt32),
-                "reason": [r.error],
-                "raw": [None],
-            },
-            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String},
-        )
-        for r in reads
-        if r.error
-    ]
+    # file-level problems are entries without a line; they are reported, not counted as rows
+    rejected = [(r.name, ln, reason, raw) for r in reads for ln, raw, reason in r.rejects]
+    rejected += [(r.name, None, r.error, None) for r in reads if r.error]
+    quarantine_parts = [pl.DataFrame(rejected, schema=_REJECT_SCHEMA, orient="row")]
     if bad is not None and bad.height:
         quarantine_parts.append(
             bad.select(
@@ -181,14 +164,16 @@ def ingest_partition(
         )
 
     if good is not None and good.height:
-        for source, target in feed.phone_columns.items():
-            good = add_e164(good, source, target, region, phone_cache)
-        order = [pl.col("_source_file"), pl.col("_line")]
-        good = good.sort(order).with_columns(
+        good = good.sort("_source_file", "_line").with_columns(
             pl.struct(list(feed.dedup_key)).is_first_distinct().alias("_first")
         )
         duplicates = good.filter(~pl.col("_first")).group_by("_source_file").len("duplicates")
-        rows = good.filter(pl.col("_first")).select(
+        good = good.filter(pl.col("_first"))
+        if feed.phone_columns:
+            phones = phones or PhoneMemo()
+            for source, target in feed.phone_columns.items():
+                good = phones.add_e164(good, source, target)
+        rows = good.select(
             *feed.output_columns,
             pl.lit(arrival).alias("_arrival_date"),
             "_source_file",
@@ -196,16 +181,10 @@ def ingest_partition(
         )
     else:
         duplicates = pl.DataFrame(schema={"_source_file": pl.String, "duplicates": pl.UInt32})
-        rows = _empty_rows(feed)
+        rows = pl.DataFrame(schema=output_schema(feed))
     rows = rows.cast(output_schema(feed))  # type: ignore[arg-type]
 
-    quarantine = (
-        pl.concat(quarantine_parts)
-        if quarantine_parts
-        else pl.DataFrame(
-            schema={"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String}
-        )
-    ).select(
+    quarantine = pl.concat(quarantine_parts).select(
         pl.lit(feed_name).alias("feed"),
         pl.lit(arrival).alias("arrival_date"),
         "file",

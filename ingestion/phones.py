@@ -44,28 +44,6 @@ def _batch(args: tuple[list[str], str]) -> list[str | None]:
     return [to_e164(r, region) for r in raws]
 
 
-def e164_lookup(raws: pl.Series, region: str, cache: Path | None = None) -> pl.DataFrame:
-    """Map each distinct canonical number to its E.164 form (`_phone_key`, `_e164`).
-
-    With `cache` (a Parquet file of earlier answers for this region), only numbers
-    never seen before are parsed, and the cache is extended atomically.
-    """
-    keys_s = raws.str.replace_all(_FORMATTING, "").unique().drop_nulls()
-    known = pl.DataFrame(schema=_SCHEMA)
-    if cache is not None and cache.exists():
-        try:
-            known = pl.read_parquet(cache).cast(_SCHEMA)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - a damaged cache is only a cache: rebuild it
-            known = pl.DataFrame(schema=_SCHEMA)
-    keys = keys_s.filter(~keys_s.is_in(known["_phone_key"].implode())).to_list()
-    fresh = _parse_all(keys, region)
-    if cache is not None and fresh.height:
-        from ingestion.atomic import write_parquet_atomically
-
-        write_parquet_atomically(pl.concat([known, fresh]), cache)
-    return pl.concat([known.filter(pl.col("_phone_key").is_in(keys_s.implode())), fresh])
-
-
 def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
     workers = min(os.cpu_count() or 1, 8)
     if len(keys) >= _PARALLEL_FROM and workers > 1:
@@ -75,21 +53,51 @@ def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
             values = [v for part in pool.map(_batch, chunks) for v in part]
     else:
         values = _batch((keys, region))
-    return pl.DataFrame(
-        {"_phone_key": keys, "_e164": values}, schema={"_phone_key": pl.String, "_e164": pl.String}
-    )
+    return pl.DataFrame({"_phone_key": keys, "_e164": values}, schema=_SCHEMA)
 
 
-def add_e164(
-    frame: pl.DataFrame, column: str, target: str, region: str | None = None, cache: Path | None = None
-) -> pl.DataFrame:
-    """Add `target`, the E.164 form of `column` (null when empty or invalid)."""
-    region = region or default_region()
-    lookup = e164_lookup(frame[column], region, cache)
-    key = pl.col(column).str.replace_all(_FORMATTING, "")
-    return (
-        frame.with_columns(key.alias("_phone_key"))
-        .join(lookup, on="_phone_key", how="left", maintain_order="left")
-        .rename({"_e164": target})
-        .drop("_phone_key")
-    )
+class PhoneMemo:
+    """Raw number → E.164 answers for one region: loaded once, extended as numbers come, saved once.
+
+    With a `path` (a Parquet file in the lake), numbers parsed by earlier runs are
+    not parsed again; without one, the memo lives for this process only.
+    """
+
+    def __init__(self, region: str | None = None, path: Path | None = None) -> None:
+        self.region = region or default_region()
+        self.path = path
+        self._known = self._read(path)
+        self._fresh = 0
+
+    @staticmethod
+    def _read(path: Path | None) -> pl.DataFrame:
+        if path is None or not path.exists():
+            return pl.DataFrame(schema=_SCHEMA)
+        try:
+            return pl.read_parquet(path).cast(_SCHEMA)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a damaged memo is only a memo: start again
+            return pl.DataFrame(schema=_SCHEMA)
+
+    def add_e164(self, frame: pl.DataFrame, column: str, target: str) -> pl.DataFrame:
+        """Add `target`, the E.164 form of `column` (null when empty or invalid)."""
+        frame = frame.with_columns(pl.col(column).str.replace_all(_FORMATTING, "").alias("_phone_key"))
+        keys = frame["_phone_key"].unique().drop_nulls()
+        missing = keys.filter(~keys.is_in(self._known["_phone_key"].implode())).to_list()
+        if missing:
+            self._known = pl.concat([self._known, _parse_all(missing, self.region)])
+            self._fresh += len(missing)
+        return (
+            frame.join(self._known, on="_phone_key", how="left", maintain_order="left")
+            .rename({"_e164": target})
+            .drop("_phone_key")
+        )
+
+    def save(self) -> None:
+        """Write the memo back when it learnt anything (merged with what another run may have saved)."""
+        if self.path is None or not self._fresh:
+            return
+        from ingestion.atomic import write_parquet_atomically
+
+        merged = pl.concat([self._read(self.path), self._known]).unique("_phone_key", keep="last")
+        write_parquet_atomically(merged, self.path)
+        self._fresh = 0

@@ -81,13 +81,10 @@ def validate(frame: pl.DataFrame, feed: Feed) -> tuple[pl.DataFrame, pl.DataFram
     """Split a string frame into typed good rows and (`_line`, `_raw`, `reason`) bad rows."""
     typed = frame.with_columns(*[_typed(c).alias(f"__typed_{c.name}") for c in feed.columns])
     typed = typed.with_columns(pl.coalesce([_problem(c) for c in feed.columns]).alias("reason"))
-    if feed.name == "send_logs":  # a contact must have been filtered or submitted (contract: send_logs)
-        neither = pl.col("__typed_filter_reason").is_null() & pl.col("__typed_submit_result").is_null()
-        typed = typed.with_columns(
-            pl.coalesce(
-                "reason", pl.when(neither).then(pl.lit("neither filter_reason nor submit_result is set"))
-            )
-        )
+    if feed.one_of:
+        none_set = pl.all_horizontal(pl.col(f"__typed_{c}").is_null() for c in feed.one_of)
+        reason = f"none of {' / '.join(feed.one_of)} is set"
+        typed = typed.with_columns(pl.coalesce("reason", pl.when(none_set).then(pl.lit(reason))))
     extra = [c for c in frame.columns if c.startswith("_") and c not in ("_line", "_raw")]
     bad = typed.filter(pl.col("reason").is_not_null()).select("_line", "_raw", *extra, "reason")
     good = typed.filter(pl.col("reason").is_null()).select(

@@ -183,12 +183,10 @@ def print_summary(warehouse: Path) -> None:
         con.close()
     head = ("launch", "campaign", "list", "sent", "not sent", "delivered", "rate", "hard", "soft", "unknown",
             "carrier", "unsub", "STOP")  # fmt: skip
-    widths = [max(len(str(h)), *(len(f"{r[i]:,}" if isinstance(r[i], int) else str(r[i])) for r in rows)) for i, h in
-              enumerate(head)] if rows else [len(h) for h in head]  # fmt: skip
-    fmt = lambda v: f"{v:,}" if isinstance(v, int) else str(v)  # noqa: E731
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
-    for r in rows:
-        print("  ".join(fmt(v).rjust(w) for v, w in zip(r, widths, strict=True)))
+    cells = [head, *[tuple(f"{v:,}" if isinstance(v, int) else str(v) for v in row) for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    for row in cells:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
     print(f"\nmarts: duckdb -readonly {warehouse}  (schemas marts, audit)")
     print("UI:    .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
 

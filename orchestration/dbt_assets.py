@@ -31,7 +31,7 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, exclude="resource_type:unit_test")
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Staging views, intermediate decisions and the marts of contract/marts.md, built and tested by dbt."""
-    yield from dbt.cli(["build", "--exclude", "resource_type:unit_test"], context=context).stream()
+    yield from dbt.cli(["build"], context=context).stream()  # the decorator excludes unit tests
 
 
 class DbtCli(DbtCliResource):

@@ -8,35 +8,58 @@ partition whose landing files are unchanged since it was last ingested.
 import os
 import time
 import warnings
+from dataclasses import dataclass, field
 
 import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
-from ingestion.ingest import ingest_partition
+from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
 from ingestion.lake import phone_cache, write_partition
-from ingestion.phones import default_region
+from ingestion.phones import PhoneMemo, default_region
 from orchestration import fingerprint
 from orchestration.settings import resolve_paths
 
-warnings.filterwarnings(
-    "ignore", category=dg.BetaWarning
-)  # backfill_policy: single-run ranges are what we want
+# backfill_policy is beta; single-run partition ranges are what `sms-warehouse run` wants
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
 daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)
 
-FEED_DESCRIPTIONS = {
-    "launches": "Campaign launches (one row per launch), from `landing/launches/` JSON Lines.",
-    "send_logs": "Send logs: one row per contact on a launch list and attempt, from CSV (gzip or not) or Parquet.",
-    "credit_blocks": "Contacts held back because the balance ran out, from JSON Lines.",
-    "dlrs": "Carrier delivery receipts, structured or raw SMPP text, de-duplicated by content.",
-    "unsubscribes": "Opt-outs through the SMS unsubscribe link.",
-    "inbound_sms": "Messages contacts sent back; phones normalised to E.164 for stop-keyword attribution.",
-}
+
+@dataclass
+class IngestSummary:
+    """What one materialisation of a feed did, over all the days it was given."""
+
+    days_ingested: int = 0
+    days_unchanged: int = 0
+    quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    files: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILES_SCHEMA))
+
+    def total(self, column: str) -> int:
+        return int(self.files[column].sum())
+
+    def metadata(self) -> dict[str, object]:
+        read, kept = self.total("rows_read"), self.total("rows_kept")
+        dups, quarantined = self.total("duplicates"), self.total("quarantined")
+        return {
+            "days_ingested": self.days_ingested,
+            "days_unchanged": self.days_unchanged,
+            "files": self.files.height,
+            "rows_read": read,
+            "dagster/row_count": kept,
+            "duplicates": dups,
+            "quarantined": quarantined,
+            "reconciles": read == kept + dups + quarantined,
+            "files_ingested": dg.MetadataValue.md(markdown_table(self.files.drop("feed"))),
+            "quarantine_sample": dg.MetadataValue.md(
+                markdown_table(self.quarantine.select("file", "line", "reason"))
+            ),
+        }
 
 
-def _markdown(frame: pl.DataFrame, rows: int = 10) -> str:
+def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
+    """The first rows of a frame as a Markdown table for the UI (cells cut at 80 characters)."""
     if frame.height == 0:
         return "_none_"
     head = frame.head(rows).with_columns(
@@ -47,40 +70,32 @@ def _markdown(frame: pl.DataFrame, rows: int = 10) -> str:
     return "\n".join(lines)
 
 
-def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = None) -> dict[str, object]:
-    """Ingest the given arrival days of one feed into the lake; returns totals for metadata."""
+def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = None) -> IngestSummary:
+    """Ingest the given arrival days of one feed into the lake, skipping unchanged ones."""
     paths = resolve_paths()
-    cache = phone_cache(paths.lake, default_region())
-    totals = {"rows_read": 0, "rows_kept": 0, "duplicates": 0, "quarantined": 0, "skipped": 0, "files": 0}
-    quarantine_frames, file_frames = [], []
+    phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
+    summary = IngestSummary()
+    quarantine, files = [summary.quarantine], [summary.files]
     for day in days:
-        if fingerprint.is_current(paths.landing, paths.lake, feed, day):
-            totals["skipped"] += 1
+        mark = fingerprint.landing_fingerprint(paths.landing, feed, day)
+        if fingerprint.stored(paths.lake, feed, day) == mark:
+            summary.days_unchanged += 1
             continue
         started = time.perf_counter()
-        mark = fingerprint.landing_fingerprint(paths.landing, feed, day)
-        result = ingest_partition(paths.landing, feed, day, phone_cache=cache)
+        result = ingest_partition(paths.landing, feed, day, phones)
         write_partition(paths.lake, feed, day, result)
-        fingerprint.record(paths.landing, paths.lake, feed, day, mark)
-        for key in ("rows_read", "rows_kept", "duplicates", "quarantined"):
-            totals[key] += int(result.files[key].sum())
-        totals["files"] += result.files.height
-        quarantine_frames.append(result.quarantine)
-        file_frames.append(result.files)
+        fingerprint.record(paths.lake, feed, day, mark)
+        summary.days_ingested += 1
+        quarantine.append(result.quarantine)
+        files.append(result.files)
         if log:
             log.info(
                 f"{feed} {day}: {result.files.height} files, {result.rows.height:,} rows kept, "
                 f"{result.quarantine.height} quarantined in {time.perf_counter() - started:.1f}s"
             )
-    quarantine = pl.concat(quarantine_frames) if quarantine_frames else pl.DataFrame()
-    files = pl.concat(file_frames) if file_frames else pl.DataFrame()
-    return {
-        **totals,
-        "quarantine_preview": _markdown(
-            quarantine.select("file", "line", "reason") if quarantine.height else quarantine
-        ),
-        "files_preview": _markdown(files.drop("feed") if files.height else files),
-    }
+    phones.save()
+    summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
+    return summary
 
 
 def build_feed_asset(feed: str) -> dg.AssetsDefinition:
@@ -92,26 +107,12 @@ def build_feed_asset(feed: str) -> dg.AssetsDefinition:
         partitions_def=daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"polars", "parquet"},
-        description=FEED_DESCRIPTIONS[feed],
+        description=FEEDS[feed].description,
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        days = [d for d in context.partition_keys if (resolve_paths().landing / feed / f"date={d}").is_dir()]
-        totals = ingest_days(feed, days, context.log)
-        read, kept = totals["rows_read"], totals["rows_kept"]
-        return dg.MaterializeResult(
-            metadata={
-                "days_ingested": len(days) - int(totals["skipped"]),
-                "days_unchanged": int(totals["skipped"]),
-                "files": int(totals["files"]),
-                "rows_read": int(read),
-                "dagster/row_count": int(kept),
-                "duplicates": int(totals["duplicates"]),
-                "quarantined": int(totals["quarantined"]),
-                "reconciles": bool(read == kept + totals["duplicates"] + totals["quarantined"]),
-                "files_ingested": dg.MetadataValue.md(str(totals["files_preview"])),
-                "quarantine_sample": dg.MetadataValue.md(str(totals["quarantine_preview"])),
-            }
-        )
+        landing = resolve_paths().landing / feed
+        days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
+        return dg.MaterializeResult(metadata=ingest_days(feed, days, context.log).metadata())
 
     return _asset
 

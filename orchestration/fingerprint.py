@@ -27,18 +27,18 @@ def _marker(lake: Path, feed: str, day: str) -> Path:
     return partition_path(lake, feed, day).with_name("_fingerprint.json")
 
 
-def is_current(landing: Path, lake: Path, feed: str, day: str) -> bool:
-    """True when the lake already holds exactly this landing partition."""
+def stored(lake: Path, feed: str, day: str) -> str | None:
+    """The fingerprint of what the lake holds for this partition (None when it holds nothing known)."""
     marker = _marker(lake, feed, day)
     if not marker.exists() or not partition_path(lake, feed, day).exists():
-        return False
+        return None
     try:
-        return json.loads(marker.read_text())["fingerprint"] == landing_fingerprint(landing, feed, day)
+        return json.loads(marker.read_text())["fingerprint"]
     except (ValueError, KeyError):
-        return False
+        return None
 
 
-def record(landing: Path, lake: Path, feed: str, day: str, fingerprint: str) -> None:
+def record(lake: Path, feed: str, day: str, fingerprint: str) -> None:
     """Remember what was ingested, written after the partition itself (so a crash re-ingests)."""
     marker = _marker(lake, feed, day)
     tmp = marker.with_suffix(".tmp")

@@ -7,7 +7,7 @@ renamed as (
         received_at,
         provider,
         trim(provider_message_id) as provider_message_id,
-        upper(stat) as stat,
+        stat,
         err as err_raw,
         {{ dbt.safe_cast('trim(err)', 'integer') }} as err_code,
         done_at,
