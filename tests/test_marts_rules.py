@@ -1,5 +1,8 @@
 """Every rule of contract/marts.md, pinned by one small hand-written landing zone.
 
+Every landing file is also re-delivered under a new name on a later day, so each
+expected number below also proves that re-deliveries change nothing.
+
 Launch L1 has one contact per rule (c01…c24); L2 re-sends to c01's phone later;
 L3 is declared but has nobody on its list. Each expected number below can be
 checked by reading the rows that make it.
@@ -8,7 +11,7 @@ checked by reading the rows that make it.
 import pytest
 
 from tests.landing_builder import jsonl, send_logs_csv, write_file
-from tests.warehouse import build
+from tests.warehouse import Built, build
 
 D1, D2 = "2026-11-03", "2026-11-04"
 T = "2026-11-03T08:00:00Z"  # the default send time
@@ -31,7 +34,7 @@ def _dlr(msg, stat, err="000", done="2026-11-03T08:01:00Z", received="2026-11-03
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory):
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("rules")
     landing = root / "landing"
     write_file(landing, "launches", D1, "l.jsonl", jsonl([
@@ -111,7 +114,20 @@ def wh(tmp_path_factory: pytest.TempPathFactory):
         {"event_id": "i4", "received_at": "2026-11-04T10:00:00Z", "from_phone": "0612345605",
          "to_sender": "X", "text": "Stopping by later"},  # not a keyword
     ]))  # fmt: skip
-    con = build(landing, root / "work")
+    # every file re-delivered under a new name on a later day: nothing may change
+    for source in sorted(p for p in landing.rglob("*") if p.is_file()):
+        copy = landing / source.parent.parent.name / "date=2026-11-07" / f"again-{source.name}"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(source.read_bytes())
+    built = build(landing, root / "work")
+    # dbt unit tests need the built parents, and a write lock the read-only `wh` would block
+    built.unit_tests = built.dbt("test", "--select", "test_type:unit")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wh(built: Built):
+    con = built.connect()
     yield con
     con.close()
 
@@ -209,3 +225,10 @@ def test_orphans_and_phones_stay_visible(wh) -> None:
         "select phone_e164 from marts.fct_launch_contacts where contact_id in ('c15', 'c01') order by 1 nulls last"
     ).fetchall()
     assert phone == [("+33612345601",), (None,)]  # c15's "12345" is invalid: null, still counted
+
+
+def test_dbt_unit_tests_of_each_decision_rule_pass(built: Built) -> None:
+    """The dbt `unit_tests:` (err forms, stop word, deciding row, winning receipt, attribution)."""
+    done = built.unit_tests
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "PASS=5 " in done.stdout

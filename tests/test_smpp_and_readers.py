@@ -161,3 +161,30 @@ def test_receipt_with_unknown_state_is_quarantined(tmp_path: Path) -> None:
     assert result.quarantine["reason"].to_list() == [
         "stat 'FAILED' is not one of ENROUTE/ACCEPTD/DELIVRD/UNDELIV/EXPIRED/DELETED/REJECTD/UNKNOWN"
     ]
+
+
+def test_files_still_being_written_are_not_read(tmp_path: Path) -> None:
+    """contract: a producer writes `name.tmp` and renames it; the .tmp is not ready yet."""
+    row = {"event_id": "u1", "occurred_at": "2026-11-03T10:00:00Z", "launch_id": "L1", "contact_id": "c1"}
+    write_file(tmp_path, "unsubscribes", DAY, "done.jsonl", jsonl([row]))
+    write_file(tmp_path, "unsubscribes", DAY, "next.jsonl.tmp", jsonl([row | {"event_id": "u2"}]))
+    result = ingest_partition(tmp_path, "unsubscribes", DAY)
+    assert result.rows["event_id"].to_list() == ["u1"]
+    assert result.files["file"].to_list() == [f"unsubscribes/date={DAY}/done.jsonl"]
+
+
+def test_default_region_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """contract: a number without a country prefix uses the default region (SMS_DEFAULT_REGION, default FR)."""
+    row = {
+        "event_id": "i1",
+        "received_at": "2026-11-03T10:00:00Z",
+        "from_phone": "07400 123456",
+        "text": "STOP",
+    }
+    write_file(tmp_path, "inbound_sms", DAY, "i.jsonl", jsonl([row]))
+    monkeypatch.setenv("SMS_DEFAULT_REGION", "GB")
+    assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [
+        "+447400123456"
+    ]
+    monkeypatch.setenv("SMS_DEFAULT_REGION", "FR")
+    assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [None]

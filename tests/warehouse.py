@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -30,10 +31,26 @@ def dbt(args: list[str], lake: Path, db: Path, work: Path) -> subprocess.Complet
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
 
 
-def build(landing: Path, work: Path) -> duckdb.DuckDBPyConnection:
-    """Ingest `landing` and `dbt build` it; returns a read-only connection to the result."""
-    lake, db = work / "lake", work / "build.duckdb"
-    ingest_all(landing, lake)
-    done = dbt(["build", "--exclude", "resource_type:unit_test"], lake, db, work)
+@dataclass
+class Built:
+    """A warehouse built for a test: its lake, its dbt database and a scratch folder."""
+
+    lake: Path
+    db: Path
+    work: Path
+    unit_tests: subprocess.CompletedProcess | None = None
+
+    def dbt(self, *args: str) -> subprocess.CompletedProcess:
+        return dbt(list(args), self.lake, self.db, self.work)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.db), read_only=True)
+
+
+def build(landing: Path, work: Path) -> Built:
+    """Ingest `landing` and `dbt build` it (unit tests aside, which need the built parents)."""
+    built = Built(work / "lake", work / "build.duckdb", work)
+    ingest_all(landing, built.lake)
+    done = built.dbt("build", "--exclude", "resource_type:unit_test")
     assert done.returncode == 0, done.stdout[-4000:]
-    return duckdb.connect(str(db), read_only=True)
+    return built

@@ -9,7 +9,7 @@ renamed as (
         trim(provider_message_id) as provider_message_id,
         stat,
         err as err_raw,
-        {{ dbt.safe_cast('trim(err)', 'integer') }} as err_code,
+        {{ safe_integer('trim(err)') }} as err_code,
         done_at,
         receipt_shape,
         _arrival_date as arrival_date,
