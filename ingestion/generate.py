@@ -61,27 +61,17 @@ def _phones(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Raw phone texts as contacts store them, and whether each is a valid number."""
     second = _choice(rng, ("0", "1", "2", "4", "5", "6", "7", "8"), n)
     rest = rng.integers(0, 10_000_000, n)
-    digits = pl.Series(second.astype(str)) + pl.Series(rest).cast(pl.String).str.zfill(7)
-    d = digits
+    d = pl.Series(second.astype(str)) + pl.Series(rest).cast(pl.String).str.zfill(7)
     shapes = rng.choice(6, n, p=[0.35, 0.2, 0.15, 0.15, 0.1, 0.05])
+
+    def grouped(prefix: str, sep: str) -> pl.Series:  # "06.12.34.56.78" style
+        parts = [d.str.slice(i, 2) for i in range(0, 8, 2)]
+        return prefix + parts[0] + sep + parts[1] + sep + parts[2] + sep + parts[3]
+
     forms = [
-        "+33 6 "
-        + d.str.slice(0, 2)
-        + " "
-        + d.str.slice(2, 2)
-        + " "
-        + d.str.slice(4, 2)
-        + " "
-        + d.str.slice(6, 2),
+        grouped("+33 6 ", " "),
         "06" + d,
-        "06."
-        + d.str.slice(0, 2)
-        + "."
-        + d.str.slice(2, 2)
-        + "."
-        + d.str.slice(4, 2)
-        + "."
-        + d.str.slice(6, 2),
+        grouped("06.", "."),
         "00336" + d,
         "+336" + d,
         "+44 7400 " + d.str.slice(2, 6),
