@@ -107,10 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ingestion.ingest import landing_partitions
-    from orchestration.dbt_assets import warehouse_models
-    from orchestration.definitions import defs
     from orchestration.feed_assets import feed_assets
-    from orchestration.publish_asset import published_warehouse
 
     instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
     days = sorted({d for ds in landing_partitions(paths.landing).values() for d in ds})
@@ -144,6 +141,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
     else:
         _progress(f"no partitions in {paths.landing}: nothing to ingest")
+    from orchestration.dbt_assets import warehouse_models
+    from orchestration.definitions import defs
+    from orchestration.publish_asset import published_warehouse
+
     step = time.perf_counter()
     result = dg.materialize(
         [warehouse_models, published_warehouse],
