@@ -84,6 +84,27 @@ def _failure(result) -> str:
     return "the run failed"
 
 
+def _report_checks(result) -> None:
+    """One line per failed check (GX suites and dbt tests), warnings included; where to read more."""
+    for check in result.get_asset_check_evaluations():
+        if check.passed:
+            continue
+        level = "FAILED" if check.severity.value == "ERROR" else "warning"
+        summary = check.metadata.get("summary")
+        text = summary.value if summary is not None else (check.description or "")
+        _progress(f"{level}: {check.asset_key.to_user_string()} {check.check_name}: {str(text)[:300]}")
+    docs = next(
+        (
+            c.metadata["data_docs"].value
+            for c in result.get_asset_check_evaluations()
+            if "data_docs" in c.metadata
+        ),
+        None,
+    )
+    if docs:
+        _progress(f"Data Docs: {docs}")
+
+
 def _quiet() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -123,9 +144,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_config=_quiet(),
             raise_on_error=False,
         )
+        _report_checks(result)
         if not result.success:
             raise UserError(
-                f"ingestion failed ({_failure(result)}); see the run in the UI (sms-warehouse ui)"
+                f"ingestion failed ({_failure(result)}); nothing was built or published. "
+                "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
             )
         seen: dict[str, dict] = {}
         for mat in result.get_asset_materialization_events():  # one event per partition, same totals
@@ -141,27 +164,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
     else:
         _progress(f"no partitions in {paths.landing}: nothing to ingest")
+    from orchestration.checks import mart_checks
     from orchestration.dbt_assets import warehouse_models
     from orchestration.definitions import defs
     from orchestration.publish_asset import published_warehouse
 
     step = time.perf_counter()
     result = dg.materialize(
-        [warehouse_models, published_warehouse],
+        [warehouse_models, published_warehouse, *mart_checks],
         instance=instance,
         resources=defs.resources,
         run_config=_quiet(),
         raise_on_error=False,
     )
+    _report_checks(result)
     if not result.success:
         raise UserError(
             f"the warehouse build failed ({_failure(result)}); the published marts were left unchanged"
         )
     checks = result.get_asset_check_evaluations()
-    failed = [c for c in checks if not c.passed]
+    warned = sum(not c.passed for c in checks)
     _progress(
-        f"dbt built {len(result.get_asset_materialization_events()) - 1} models and seeds, "
-        f"{len(checks) - len(failed)}/{len(checks)} tests passed, in {time.perf_counter() - step:.1f}s"
+        f"dbt built {len(result.get_asset_materialization_events()) - 1} models and seeds; "
+        f"{len(checks) - warned}/{len(checks)} checks passed, {warned} warned; in {time.perf_counter() - step:.1f}s"
     )
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
     print_summary(paths.warehouse)
@@ -210,9 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="SMS campaign reporting warehouse: landing feeds → Parquet lake → dbt marts, run by Dagster.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    common = argparse.ArgumentParser(add_help=False)  # so --debug also works after the command
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate", help="write a synthetic landing zone in the contract's formats")
+    gen = sub.add_parser(
+        "generate", parents=[common], help="write a synthetic landing zone in the contract's formats"
+    )
     gen.add_argument("--out", required=True, help="landing directory to write (e.g. data/landing)")
     gen.add_argument(
         "--contacts", type=int, default=10_000, help="launch-list contacts in all (default 10000)"
@@ -222,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true", help="write into a non-empty directory")
     gen.set_defaults(func=cmd_generate)
 
-    run = sub.add_parser("run", help="ingest every landing partition, build and publish the marts")
+    run = sub.add_parser(
+        "run", parents=[common], help="ingest every landing partition, build and publish the marts"
+    )
     run.add_argument("--landing", help="landing directory [SMS_LANDING_DIR, default data/landing]")
     run.add_argument("--lake", help="Parquet lake directory [SMS_LAKE_DIR, default data/lake]")
     run.add_argument(
@@ -236,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
-    ui = sub.add_parser("ui", help="open the Dagster UI on this warehouse (dagster dev)")
+    ui = sub.add_parser("ui", parents=[common], help="open the Dagster UI on this warehouse (dagster dev)")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
     return parser

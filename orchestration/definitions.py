@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.checks import mart_checks
 from orchestration.dbt_assets import dbt_resource, warehouse_models
 from orchestration.feed_assets import feed_assets
 from orchestration.publish_asset import published_warehouse
@@ -20,6 +21,7 @@ nightly_build = dg.ScheduleDefinition(job=build_job, cron_schedule="30 2 * * *",
 
 defs = dg.Definitions(
     assets=[*feed_assets, warehouse_models, published_warehouse],
+    asset_checks=mart_checks,
     jobs=[ingest_job, build_job],
     schedules=[nightly_build],
     resources={"dbt": dbt_resource},

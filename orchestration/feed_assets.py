@@ -17,7 +17,7 @@ from ingestion.feeds import FEEDS
 from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
 from ingestion.lake import phone_cache, write_partition
 from ingestion.phones import PhoneMemo, default_region
-from orchestration import fingerprint
+from orchestration import checks, fingerprint
 from orchestration.settings import resolve_paths
 
 # backfill_policy is beta; single-run partition ranges are what `sms-warehouse run` wants
@@ -35,6 +35,10 @@ class IngestSummary:
     days_unchanged: int = 0
     quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
     files: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILES_SCHEMA))
+    rows: pl.DataFrame | None = None  # the rows written by this run, for the lake expectations
+    # fingerprints of the partitions written, recorded only once their checks pass,
+    # so a partition that failed a blocking check is ingested and checked again next time
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def total(self, column: str) -> int:
         return int(self.files[column].sum())
@@ -75,7 +79,7 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
     paths = resolve_paths()
     phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
     summary = IngestSummary()
-    quarantine, files = [summary.quarantine], [summary.files]
+    quarantine, files, rows = [summary.quarantine], [summary.files], []
     for day in days:
         mark = fingerprint.landing_fingerprint(paths.landing, feed, day)
         if fingerprint.stored(paths.lake, feed, day) == mark:
@@ -84,10 +88,11 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
         started = time.perf_counter()
         result = ingest_partition(paths.landing, feed, day, phones)
         write_partition(paths.lake, feed, day, result)
-        fingerprint.record(paths.lake, feed, day, mark)
+        summary.fingerprints[day] = mark
         summary.days_ingested += 1
         quarantine.append(result.quarantine)
         files.append(result.files)
+        rows.append(result.rows)
         if log:
             log.info(
                 f"{feed} {day}: {result.files.height} files, {result.rows.height:,} rows kept, "
@@ -95,6 +100,7 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
             )
     phones.save()
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
+    summary.rows = pl.concat(rows) if rows else None
     return summary
 
 
@@ -108,11 +114,33 @@ def build_feed_asset(feed: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"polars", "parquet"},
         description=FEEDS[feed].description,
+        check_specs=[
+            dg.AssetCheckSpec(
+                "lake_expectations",
+                asset=feed,
+                blocking=True,
+                description="GX on the rows just ingested: keys, enums, timestamp ranges, E.164; reconciliation.",
+            ),
+            dg.AssetCheckSpec(
+                "ingest_report",
+                asset=feed,
+                description="Quarantine per reason, file errors, duplicate rate (WARN).",
+            ),
+        ],
     )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext):
         landing = resolve_paths().landing / feed
         days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
-        return dg.MaterializeResult(metadata=ingest_days(feed, days, context.log).metadata())
+        summary = ingest_days(feed, days, context.log)
+        yield dg.MaterializeResult(metadata=summary.metadata())
+        rows = summary.rows if summary.rows is not None else pl.DataFrame()
+        lake = checks.lake_check(feed, rows, summary.files)
+        if lake.passed:
+            lake_dir = resolve_paths().lake
+            for day, mark in summary.fingerprints.items():
+                fingerprint.record(lake_dir, feed, day, mark)
+        yield lake
+        yield checks.ingest_report(feed, summary.quarantine, summary.files)
 
     return _asset
 

@@ -1,0 +1,187 @@
+"""Dagster asset checks built from GX suite results: which expectation failed, on how many rows, which ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from ingestion.feeds import FEEDS
+from orchestration import suites
+from orchestration.quality import SuiteResult, run_suite
+from orchestration.settings import resolve_paths
+
+
+def to_check_result(
+    name: str,
+    results: list[SuiteResult],
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    problems: list[str] | None = None,
+    metadata: dict[str, object] | None = None,
+    asset_key: dg.AssetKey | None = None,
+) -> dg.AssetCheckResult:
+    """One check result from suite results (and any problems found outside GX)."""
+    problems = list(problems or [])
+    failures = [
+        {
+            "suite": r.suite,
+            "expectation": f.expectation,
+            "column": f.column,
+            "rows": f.unexpected,
+            "sample": f.sample,
+        }
+        for r in results
+        for f in r.failures
+    ]
+    passed = not failures and not problems
+    docs = next((r.docs for r in results if r.docs is not None), None)
+    summary = (
+        "; ".join([*problems, *(r.describe() for r in results if not r.success)]) or "all expectations met"
+    )
+    meta: dict[str, object] = {
+        "summary": summary,
+        "expectations_evaluated": sum(r.evaluated for r in results),
+        "failed_expectations": dg.MetadataValue.json(failures) if failures else 0,
+        **({"problems": dg.MetadataValue.json(problems)} if problems else {}),
+        **({"data_docs": dg.MetadataValue.url(docs.as_uri())} if docs else {}),
+        **(metadata or {}),
+    }
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=passed,
+        severity=severity,
+        metadata=meta,
+        description=summary,
+        asset_key=asset_key,
+    )
+
+
+def lake_check(feed: str, rows: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCheckResult:
+    """GX on the rows just ingested (keys, enums, timestamps, E.164) and on the per-file accounting."""
+    if files.height == 0:
+        return dg.AssetCheckResult(
+            check_name="lake_expectations", passed=True, metadata={"summary": "no new partition"}
+        )
+    docs = resolve_paths().data_docs
+    now = dt.datetime.now(dt.UTC)
+    results = [
+        run_suite(f"lake_{feed}", rows, suites.lake_rows(FEEDS[feed], now), docs),
+        run_suite(
+            f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), docs, ["file"]
+        ),
+    ]
+    return to_check_result("lake_expectations", results, problems=suites.schema_problems(rows, FEEDS[feed]))
+
+
+def ingest_report(feed: str, quarantine: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCheckResult:
+    """A warning with the quarantine counted per reason, file-level problems and the duplicate rate."""
+    per_reason = (
+        quarantine.filter(pl.col("line").is_not_null())
+        .group_by("reason")
+        .len("rows")
+        .sort("rows", descending=True)
+    )
+    file_errors = files.filter(pl.col("file_error").is_not_null()).select("file", "file_error")
+    results = (
+        [
+            run_suite(
+                f"duplicates_{feed}", suites.accounting_frame(files), suites.duplicate_rate(), None, ["file"]
+            )
+        ]
+        if files.height
+        else []
+    )
+    problems = [f"{n:,} rows quarantined: {reason}" for reason, n in per_reason.iter_rows()]
+    problems += [f"{file}: {error}" for file, error in file_errors.iter_rows()]
+    return to_check_result(
+        "ingest_report",
+        results,
+        severity=dg.AssetCheckSeverity.WARN,
+        problems=problems,
+        metadata={"quarantined_rows": int(per_reason["rows"].sum()), "files_with_errors": file_errors.height},
+    )
+
+
+def _read(sql: str) -> pl.DataFrame:
+    con = duckdb.connect(str(resolve_paths().build_db), read_only=True)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+SUMMARY = dg.AssetKey(["marts", "mart_campaign_summary"])
+CONTACTS = dg.AssetKey(["marts", "fct_launch_contacts"])
+
+
+@dg.asset_check(asset=SUMMARY, blocking=True, description="GX: the sums and grain of contract/marts.md.")
+def marts_contract() -> dg.AssetCheckResult:
+    frame = _read(suites.SUMMARY_SQL)
+    result = run_suite(
+        "marts_contract", frame, suites.marts_contract(), resolve_paths().data_docs, ["launch_id"]
+    )
+    return to_check_result("marts_contract", [result], metadata={"launches": frame.height})
+
+
+@dg.asset_check(
+    asset=SUMMARY, description="GX: counted launch lists against the declared launch_list_size (WARN)."
+)
+def declared_list_size() -> dg.AssetCheckResult:
+    frame = _read(suites.SUMMARY_SQL)
+    result = run_suite(
+        "declared_list_size", frame, suites.declared_list_size(), resolve_paths().data_docs, ["launch_id"]
+    )
+    return to_check_result("declared_list_size", [result], severity=dg.AssetCheckSeverity.WARN)
+
+
+@dg.asset_check(
+    asset=CONTACTS, blocking=True, description="GX: grain, vocabularies, E.164, receipt and send times."
+)
+def contacts_contract() -> dg.AssetCheckResult:
+    frame = _read(suites.CONTACTS_SQL)
+    now = dt.datetime.now(dt.UTC)
+    result = run_suite(
+        "contacts_contract",
+        frame,
+        suites.contacts_contract(now),
+        resolve_paths().data_docs,
+        ["launch_id", "contact_id"],
+    )
+    return to_check_result("contacts_contract", [result], metadata={"contacts": frame.height})
+
+
+def _left_over_check(table: str, description: str) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey(["audit", table])
+
+    @dg.asset_check(asset=key, name="nothing_left_over", description=description)
+    def _check() -> dg.AssetCheckResult:
+        frame = _read(f"select * from audit.{table}")
+        result = run_suite(f"audit_{table}", frame, suites.nothing_left_over(), resolve_paths().data_docs)
+        sample = frame.head(10).to_dicts()
+        return to_check_result(
+            "nothing_left_over",
+            [result],
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "rows": frame.height,
+                "sample": dg.MetadataValue.json(
+                    sample and [{k: str(v) for k, v in r.items()} for r in sample]
+                ),
+            },  # fmt: skip
+        )
+
+    return _check
+
+
+mart_checks = [
+    marts_contract,
+    declared_list_size,
+    contacts_contract,
+    _left_over_check("orphan_receipts", "Receipts that match no send-log message (WARN, with a sample)."),
+    _left_over_check(
+        "unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."
+    ),
+    _left_over_check("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
+]

@@ -1,0 +1,151 @@
+"""Great Expectations 1.x suites run on in-memory frames, rendered as Data Docs.
+
+GX is imported inside the functions (its import takes seconds) and runs on
+pandas frames: GX over DuckDB through SQLAlchemy is known to break, and the
+lake and marts are small enough to validate in memory. Nothing here knows about
+Dagster: `run_suite` returns plain results that the asset checks turn into
+metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+SAMPLE_SIZE = 10
+
+
+@dataclass
+class Expectation:
+    """One GX expectation by its class name (`ExpectColumnValuesToNotBeNull`) and arguments."""
+
+    kind: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    """An expectation that failed: what it was, how many rows, which ones (a sample)."""
+
+    expectation: str
+    column: str | None
+    unexpected: int
+    sample: list[Any]
+    observed: Any = None  # for table-level expectations (a row count, a column set)
+
+
+@dataclass
+class SuiteResult:
+    """The outcome of one suite on one frame."""
+
+    suite: str
+    rows: int
+    evaluated: int
+    failures: list[Failure]
+    docs: Path | None
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def describe(self) -> str:
+        if self.success:
+            return f"{self.suite}: {self.evaluated} expectations met on {self.rows:,} rows"
+        parts = [
+            f"{f.expectation}({f.column or ''}) "
+            + (f"on {f.unexpected:,} rows" if f.unexpected else f"observed {f.observed}")
+            for f in self.failures
+        ]
+        return f"{self.suite}: " + "; ".join(parts)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def run_suite(
+    name: str,
+    frame: pl.DataFrame,
+    expectations: list[Expectation],
+    docs_dir: Path | None = None,
+    id_columns: list[str] | None = None,
+) -> SuiteResult:
+    """Validate `frame` with GX; failing rows are named by `id_columns` in the sample.
+
+    With `docs_dir`, the validation is also rendered into the Data Docs site there.
+    """
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            site_name="warehouse",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    batch = (
+        context.data_sources.add_pandas("frames")
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("all")
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=name))
+    for exp in expectations:
+        suite.add_expectation(getattr(gx.expectations, exp.kind)(**exp.kwargs))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    result_format: dict[str, Any] = {"result_format": "COMPLETE" if id_columns else "SUMMARY"}
+    if id_columns:
+        result_format["unexpected_index_column_names"] = id_columns
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["warehouse"])] if docs_dir else []
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name, validation_definitions=[definition], actions=actions, result_format=result_format
+        )
+    )
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame.to_pandas()})
+    failures = []
+    evaluated = 0
+    for validation in outcome.run_results.values():
+        for r in validation.results:
+            evaluated += 1
+            if r.success:
+                continue
+            res = r.result or {}
+            sample = res.get("unexpected_index_list") or res.get("partial_unexpected_list") or []
+            failures.append(
+                Failure(
+                    expectation=r.expectation_config.type,
+                    column=r.expectation_config.kwargs.get("column"),
+                    unexpected=int(res.get("unexpected_count") or 0),
+                    sample=_jsonable(list(sample)[:SAMPLE_SIZE]),
+                    observed=_jsonable(res.get("observed_value")),
+                )
+            )
+    index = docs_dir / "index.html" if docs_dir is not None else None
+    return SuiteResult(name, frame.height, evaluated, failures, index)
+
+
+def expect(kind: str, **kwargs: Any) -> Expectation:
+    """Shorthand: `expect("ExpectColumnValuesToNotBeNull", column="event_id")`."""
+    return Expectation(kind, kwargs)

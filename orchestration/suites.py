@@ -1,0 +1,168 @@
+"""What the data must satisfy, as GX expectation suites: the lake per feed, the marts, the audit.
+
+Lake suites are derived from `ingestion/feeds.py` (one declaration per feed);
+mart suites restate the invariants of contract/marts.md on frames read from
+the build database before it is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from ingestion.feeds import Feed
+from ingestion.ingest import output_schema
+from orchestration.quality import Expectation, expect
+
+CLOCK_SKEW = dt.timedelta(minutes=10)  # receipts and sends may disagree by this much
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+E164 = r"^\+[1-9][0-9]{6,14}$"
+MAX_DUPLICATE_RATE = 0.05
+REACHED_STATUSES = [
+    "with_carrier", "provider_error", "provider_accepted", "rejected_hard_bounce",
+    "rejected_soft_bounce", "delivery_status_unknown", "delivery_successful",
+]  # fmt: skip
+NOT_SENT_REASONS = ["hard_bounce", "opted_out", "invalid_number", "insufficient_credit"]
+
+
+def schema_problems(frame: pl.DataFrame, feed: Feed) -> list[str]:
+    """Columns missing, unexpected or of another type than the lake schema of the feed."""
+    expected = output_schema(feed)
+    problems = [f"missing column {c}" for c in expected if c not in frame.schema]
+    problems += [f"unexpected column {c}" for c in frame.schema if c not in expected]
+    problems += [
+        f"{c} is {frame.schema[c]}, expected {t}"
+        for c, t in expected.items()
+        if c in frame.schema and frame.schema[c] != t
+    ]
+    return problems
+
+
+def lake_rows(feed: Feed, now: dt.datetime) -> list[Expectation]:
+    """Non-null keys, enum values, timestamp ranges, integer bounds and E.164 shape of one feed's rows."""
+    exps = [expect("ExpectTableColumnsToMatchSet", column_set=list(output_schema(feed)), exact_match=True)]
+    for c in feed.columns:
+        if c.required:
+            exps.append(expect("ExpectColumnValuesToNotBeNull", column=c.name))
+        if c.kind == "enum":
+            exps.append(expect("ExpectColumnValuesToBeInSet", column=c.name, value_set=list(c.values)))
+        if c.kind == "timestamp":
+            exps.append(
+                expect(
+                    "ExpectColumnValuesToBeBetween",
+                    column=c.name,
+                    min_value=EARLIEST,
+                    max_value=now + CLOCK_SKEW,
+                )
+            )
+        if c.kind == "int" and c.min_value is not None:
+            exps.append(expect("ExpectColumnValuesToBeBetween", column=c.name, min_value=c.min_value))
+    for target in feed.phone_columns.values():
+        exps.append(expect("ExpectColumnValuesToMatchRegex", column=target, regex=E164))
+    return exps
+
+
+def ingest_accounting() -> list[Expectation]:
+    """Per file: rows read = kept + duplicates + quarantined."""
+    return [expect("ExpectColumnValuesToBeBetween", column="unreconciled", min_value=0, max_value=0)]
+
+
+def accounting_frame(files: pl.DataFrame) -> pl.DataFrame:
+    return files.with_columns(
+        (pl.col("rows_read") - pl.col("rows_kept") - pl.col("duplicates") - pl.col("quarantined")).alias(
+            "unreconciled"
+        ),
+        (pl.col("duplicates") / pl.col("rows_read")).fill_nan(0.0).fill_null(0.0).alias("duplicate_rate"),
+    )
+
+
+def duplicate_rate() -> list[Expectation]:
+    """A warning when a file repeats more than 5% of its rows (a re-delivery, or a producer bug)."""
+    return [expect("ExpectColumnValuesToBeBetween", column="duplicate_rate", max_value=MAX_DUPLICATE_RATE)]
+
+
+# --- marts -------------------------------------------------------------------------------------------
+
+SUMMARY_SQL = """
+with reasons as (
+    select launch_id, sum(contacts) as reasons_total, count(*) as reasons_rows
+    from marts.mart_not_sent_reasons group by launch_id
+), statuses as (
+    select launch_id, sum(contacts) as statuses_total, count(*) as statuses_rows
+    from marts.mart_reached_statuses group by launch_id
+)
+select s.launch_id, s.launch_list_size, s.declared_launch_list_size, s.sent, s.not_sent,
+       s.not_sent + s.sent as sent_plus_not_sent, s.delivery_rate,
+       coalesce(r.reasons_total, 0) as reasons_total, coalesce(r.reasons_rows, 0) as reasons_rows,
+       coalesce(t.statuses_total, 0) as statuses_total, coalesce(t.statuses_rows, 0) as statuses_rows
+from marts.mart_campaign_summary s
+left join reasons r using (launch_id)
+left join statuses t using (launch_id)
+"""
+
+
+def marts_contract() -> list[Expectation]:
+    """contract/marts.md: the sums, the grain, all reasons and statuses present, delivery rate in [0, 1]."""
+    return [
+        expect("ExpectColumnValuesToNotBeNull", column="launch_id"),
+        expect("ExpectColumnValuesToBeUnique", column="launch_id"),
+        expect("ExpectColumnPairValuesToBeEqual", column_A="sent_plus_not_sent", column_B="launch_list_size"),
+        expect("ExpectColumnPairValuesToBeEqual", column_A="reasons_total", column_B="not_sent"),
+        expect("ExpectColumnPairValuesToBeEqual", column_A="statuses_total", column_B="sent"),
+        expect("ExpectColumnValuesToBeBetween", column="reasons_rows", min_value=4, max_value=4),
+        expect("ExpectColumnValuesToBeBetween", column="statuses_rows", min_value=7, max_value=7),
+        expect("ExpectColumnValuesToBeBetween", column="delivery_rate", min_value=0, max_value=1),
+    ]
+
+
+def declared_list_size() -> list[Expectation]:
+    """A warning naming the launches whose counted list differs from the declared launch_list_size."""
+    return [
+        expect(
+            "ExpectColumnPairValuesToBeEqual",
+            column_A="launch_list_size",
+            column_B="declared_launch_list_size",
+            ignore_row_if="either_value_is_missing",
+        )
+    ]
+
+
+CONTACTS_SQL = """
+select launch_id, contact_id, outcome, not_sent_reason, reached_status, phone_e164, submitted_at,
+       final_receipt_at, date_diff('second', submitted_at, final_receipt_at) / 60.0 as receipt_lag_minutes
+from marts.fct_launch_contacts
+"""
+
+
+def contacts_contract(now: dt.datetime) -> list[Expectation]:
+    """One row per contact, known vocabularies, E.164 phones, no receipt before its send, nothing from the future."""
+    return [
+        expect("ExpectCompoundColumnsToBeUnique", column_list=["launch_id", "contact_id"]),
+        expect("ExpectColumnValuesToBeInSet", column="outcome", value_set=["sent", "not_sent"]),
+        expect("ExpectColumnValuesToBeInSet", column="not_sent_reason", value_set=NOT_SENT_REASONS),
+        expect("ExpectColumnValuesToBeInSet", column="reached_status", value_set=REACHED_STATUSES),
+        expect("ExpectColumnValuesToMatchRegex", column="phone_e164", regex=E164),
+        expect(
+            "ExpectColumnValuesToBeBetween",
+            column="receipt_lag_minutes",
+            min_value=-CLOCK_SKEW.total_seconds() / 60,
+        ),
+        expect(
+            "ExpectColumnValuesToBeBetween",
+            column="submitted_at",
+            min_value=EARLIEST,
+            max_value=now + CLOCK_SKEW,
+        ),
+        expect(
+            "ExpectColumnValuesToBeBetween",
+            column="final_receipt_at",
+            min_value=EARLIEST,
+            max_value=now + CLOCK_SKEW,
+        ),
+    ]
+
+
+def nothing_left_over() -> list[Expectation]:
+    """A warning when an audit table (orphans, unattributed keywords, quarantine) has rows."""
+    return [expect("ExpectTableRowCountToEqual", value=0)]

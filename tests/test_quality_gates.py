@@ -1,0 +1,86 @@
+"""Great Expectations suites and the gates they drive: blocking failures stop publication."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from ingestion.feeds import FEEDS
+from ingestion.ingest import ingest_partition
+from orchestration import suites
+from orchestration.quality import run_suite
+from tests.landing_builder import jsonl, send_logs_csv, write_file
+
+NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+
+
+def test_marts_contract_names_the_launch_whose_sums_do_not_add_up(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "launch_id": ["L1", "L2"],
+            "launch_list_size": [10, 10],
+            "declared_launch_list_size": [10, 12],
+            "sent": [8, 8],
+            "not_sent": [2, 2],
+            "sent_plus_not_sent": [10, 10],
+            "delivery_rate": [0.5, 0.5],
+            "reasons_total": [2, 1],  # L2: the reasons sum to 1, not to not_sent = 2
+            "reasons_rows": [4, 4],
+            "statuses_total": [8, 8],
+            "statuses_rows": [7, 7],
+        }
+    )
+    result = run_suite("marts_contract", frame, suites.marts_contract(), tmp_path / "docs", ["launch_id"])
+    assert not result.success
+    [failure] = result.failures
+    assert failure.expectation == "expect_column_pair_values_to_be_equal" and failure.unexpected == 1
+    assert [row["launch_id"] for row in failure.sample] == ["L2"]
+    assert (tmp_path / "docs" / "index.html").exists()  # rendered as Data Docs
+
+    declared = run_suite("declared", frame, suites.declared_list_size(), None, ["launch_id"])
+    assert [row["launch_id"] for row in declared.failures[0].sample] == ["L2"]
+
+
+def test_lake_suite_catches_future_times_bad_enums_and_non_e164_phones(tmp_path: Path) -> None:
+    write_file(tmp_path, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
+        "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+        "e2,2031-01-01T08:00:00Z,L1,C1,c2,0612345679,,accepted,p,m2,1",  # from the future
+    ]))  # fmt: skip
+    rows = ingest_partition(tmp_path, "send_logs", "2026-11-03").rows
+    rows = rows.with_columns(
+        pl.when(pl.col("event_id") == "e1").then(pl.lit("0612")).otherwise("phone_e164").alias("phone_e164")
+    )
+    result = run_suite("lake", rows, suites.lake_rows(FEEDS["send_logs"], NOW))
+    failed = {(f.expectation, f.column): f.unexpected for f in result.failures}
+    assert failed == {
+        ("expect_column_values_to_be_between", "logged_at"): 1,
+        ("expect_column_values_to_match_regex", "phone_e164"): 1,
+    }
+    assert suites.schema_problems(rows.drop("segments"), FEEDS["send_logs"]) == ["missing column segments"]
+
+
+CLI = str(Path(sys.executable).with_name("sms-warehouse"))
+
+
+def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) -> None:
+    """A send time years in the future passes ingestion's types but fails the lake expectations."""
+    landing = tmp_path / "landing"
+    write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
+        "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+        "e2,2031-01-01T08:00:00Z,L1,C1,c2,0612345679,,accepted,p,m2,1",
+    ]))  # fmt: skip
+    write_file(landing, "unsubscribes", "2026-11-03", "u.jsonl", jsonl([
+        {"event_id": "u1", "occurred_at": "2026-11-03T09:00:00Z", "launch_id": "L1", "contact_id": "c1"},
+    ]))  # fmt: skip
+    env = os.environ | {"SMS_DATA_DIR": str(tmp_path), "SMS_LANDING_DIR": str(landing)}
+    for attempt in (1, 2):  # the failed partition is checked again, not skipped as already ingested
+        done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 2, (attempt, done.stdout[-2000:], done.stderr[-2000:])
+        assert "FAILED: send_logs lake_expectations" in done.stdout
+        assert "expect_column_values_to_be_between(logged_at) on 1 rows" in done.stdout
+        assert "nothing was built or published" in done.stderr
+        assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
+    assert (tmp_path / "warehouse" / "data_docs" / "index.html").exists()
