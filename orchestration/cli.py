@@ -217,6 +217,22 @@ def print_summary(warehouse: Path) -> None:
     print("UI:    .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from orchestration.exports import ExportError, export_lists
+    from orchestration.settings import resolve_paths
+
+    paths = resolve_paths(warehouse=args.warehouse, exports=args.exports)
+    if not paths.warehouse.exists():
+        raise UserError(f"no published warehouse at {paths.warehouse}: run `sms-warehouse run` first")
+    try:
+        written = export_lists(paths.warehouse, paths.exports, args.launch, args.list)
+    except ExportError as exc:
+        raise UserError(str(exc)) from exc
+    for name, (path, rows) in written.items():
+        _progress(f"{name}: {rows:,} contacts → {path}")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.settings import REPO_ROOT, resolve_paths
 
@@ -268,6 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="record the runs in DAGSTER_HOME (default data/dagster_home) so the UI shows them; slower",
     )
     run.set_defaults(func=cmd_run)
+
+    exp = sub.add_parser("export", parents=[common], help="write contact lists of a launch as CSV files")
+    exp.add_argument("--launch", required=True, help="the launch_id")
+    exp.add_argument(
+        "--list",
+        action="append",
+        required=True,
+        help="a reached status or not-sent reason, e.g. rejected_hard_bounce or insufficient_credit (repeatable)",
+    )
+    exp.add_argument("--warehouse", help="published DuckDB file [SMS_WAREHOUSE]")
+    exp.add_argument("--exports", help="export root [SMS_EXPORTS_DIR, default data/exports]")
+    exp.set_defaults(func=cmd_export)
 
     ui = sub.add_parser("ui", parents=[common], help="open the Dagster UI on this warehouse (dagster dev)")
     ui.add_argument("--port", type=int, default=3000)

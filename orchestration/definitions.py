@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.checks import mart_checks
 from orchestration.dbt_assets import dbt_resource, warehouse_models
 from orchestration.feed_assets import feed_assets
-from orchestration.publish_asset import published_warehouse
+from orchestration.publish_asset import contact_list_export, published_warehouse
 from orchestration.settings import resolve_paths
 
 resolve_paths().export_env()
@@ -20,7 +20,7 @@ build_job = dg.define_asset_job(
 nightly_build = dg.ScheduleDefinition(job=build_job, cron_schedule="30 2 * * *", name="nightly_build")
 
 defs = dg.Definitions(
-    assets=[*feed_assets, warehouse_models, published_warehouse],
+    assets=[*feed_assets, warehouse_models, published_warehouse, contact_list_export],
     asset_checks=mart_checks,
     jobs=[ingest_job, build_job],
     schedules=[nightly_build],

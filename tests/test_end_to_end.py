@@ -131,3 +131,32 @@ def test_locked_build_database_is_one_clear_line(env: dict, tmp_path: Path) -> N
         holder.wait()
     assert done.returncode == 2
     assert "is locked by another process" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export asset an operator runs from the UI, with its launchpad config, through real Dagster."""
+    import dagster as dg
+
+    from orchestration.publish_asset import contact_list_export
+
+    root = Path(env["SMS_DATA_DIR"])
+    monkeypatch.setenv("SMS_WAREHOUSE", str(root / "warehouse" / "sms.duckdb"))
+    monkeypatch.setenv("SMS_EXPORTS_DIR", str(root / "exports"))
+    con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
+    launch, campaign, expected = con.execute(
+        "select launch_id, campaign_id, count(*) from marts.fct_launch_contacts "
+        "where not_sent_reason = 'insufficient_credit' group by all order by 1 limit 1"
+    ).fetchone()
+    con.close()
+    config = {"launch_id": launch, "lists": ["insufficient_credit"]}
+    result = dg.materialize(
+        [contact_list_export], run_config={"ops": {"contact_list_export": {"config": config}}}
+    )
+    assert result.success
+    lines = (
+        (root / "exports" / f"campaign={campaign}" / f"launch={launch}" / "insufficient_credit.csv")
+        .read_text()
+        .splitlines()
+    )
+    assert lines[0] == "contact_id,phone_e164" and len(lines) == expected + 1
+    assert lines[1:] == sorted(lines[1:])

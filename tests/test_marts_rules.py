@@ -8,6 +8,8 @@ L3 is declared but has nobody on its list. Each expected number below can be
 checked by reading the rows that make it.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tests.landing_builder import jsonl, send_logs_csv, write_file
@@ -232,3 +234,29 @@ def test_dbt_unit_tests_of_each_decision_rule_pass(built: Built) -> None:
     done = built.unit_tests
     assert done.returncode == 0, done.stdout[-4000:]
     assert "PASS=5 " in done.stdout
+
+
+def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
+    """contract: header contact_id,phone_e164, one row per contact sorted by contact_id, under campaign=/launch=."""
+    from orchestration.exports import export_lists
+
+    written = export_lists(
+        built.db, tmp_path, "L1", ["rejected_hard_bounce", "insufficient_credit", "invalid_number"]
+    )
+    folder = tmp_path / "campaign=C1" / "launch=L1"
+    assert written["rejected_hard_bounce"] == (folder / "rejected_hard_bounce.csv", 2)
+    assert (folder / "rejected_hard_bounce.csv").read_text() == (
+        "contact_id,phone_e164\nc02,+33612345602\nc23,+33612345623\n"
+    )
+    # c16 and c18 were blocked for credit; their phone comes from the credit-block row
+    assert (folder / "insufficient_credit.csv").read_text() == (
+        "contact_id,phone_e164\nc16,+33612345699\nc18,+33612345618\n"
+    )
+    assert (
+        folder / "invalid_number.csv"
+    ).read_text() == "contact_id,phone_e164\nc15,\n"  # null phone, still listed
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "insufficient_credit.csv",
+        "invalid_number.csv",
+        "rejected_hard_bounce.csv",
+    ]  # fmt: skip  (no temporary file left behind)
