@@ -10,6 +10,7 @@ metadata.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,17 +76,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def run_suite(
-    name: str,
-    frame: pl.DataFrame,
-    expectations: list[Expectation],
-    docs_dir: Path | None = None,
-    id_columns: list[str] | None = None,
-) -> SuiteResult:
-    """Validate `frame` with GX; failing rows are named by `id_columns` in the sample.
-
-    With `docs_dir`, the validation is also rendered into the Data Docs site there.
-    """
+@functools.cache
+def _context(docs_dir: Path | None) -> Any:
+    """One ephemeral GX context per process and docs folder, so Data Docs index every suite it ran."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -103,22 +96,40 @@ def run_suite(
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-    batch = (
-        context.data_sources.add_pandas("frames")
-        .add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("all")
+    context.data_sources.add_pandas("frames")
+    return context
+
+
+def run_suite(
+    name: str,
+    frame: pl.DataFrame,
+    expectations: list[Expectation],
+    docs_dir: Path | None = None,
+    id_columns: list[str] | None = None,
+) -> SuiteResult:
+    """Validate `frame` with GX; failing rows are named by `id_columns` in the sample.
+
+    With `docs_dir`, the validation is also rendered into the Data Docs site there.
+    """
+    import great_expectations as gx
+
+    context = _context(docs_dir)
+    source = context.data_sources.get("frames")
+    asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name)
+    batch = next((b for b in asset.batch_definitions if b.name == "all"), None) or (
+        asset.add_batch_definition_whole_dataframe("all")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name=name))
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=name))
     for exp in expectations:
         suite.add_expectation(getattr(gx.expectations, exp.kind)(**exp.kwargs))
-    definition = context.validation_definitions.add(
+    definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)
     )
     result_format: dict[str, Any] = {"result_format": "COMPLETE" if id_columns else "SUMMARY"}
     if id_columns:
         result_format["unexpected_index_column_names"] = id_columns
     actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["warehouse"])] if docs_dir else []
-    checkpoint = context.checkpoints.add(
+    checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=name, validation_definitions=[definition], actions=actions, result_format=result_format
         )
