@@ -22,13 +22,16 @@ BIN = Path(sys.executable).parent
 
 
 def timed_run(env: dict) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one `sms-warehouse run` process tree."""
+    """Wall seconds and peak RSS (MiB) of one `sms-warehouse run` process tree; prints its step timings."""
     started = time.perf_counter()
     proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate()
     took = time.perf_counter() - started
     if proc.returncode:
         sys.exit(f"run failed:\n{out[-3000:]}")
+    for line in out.splitlines():
+        if "ingestion done" in line or "dbt built" in line or "published" in line:
+            print("    " + line)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return took, peak
 
