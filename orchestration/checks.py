@@ -20,7 +20,6 @@ def to_check_result(
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
     problems: list[str] | None = None,
     metadata: dict[str, object] | None = None,
-    asset_key: dg.AssetKey | None = None,
 ) -> dg.AssetCheckResult:
     """One check result from suite results (and any problems found outside GX)."""
     problems = list(problems or [])
@@ -30,6 +29,7 @@ def to_check_result(
             "expectation": f.expectation,
             "column": f.column,
             "rows": f.unexpected,
+            "observed": f.observed,
             "sample": f.sample,
         }
         for r in results
@@ -54,7 +54,6 @@ def to_check_result(
         severity=severity,
         metadata=meta,
         description=summary,
-        asset_key=asset_key,
     )
 
 
