@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -32,6 +32,7 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, exclude="resource_type:unit_test")
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Staging views, intermediate decisions and the marts of contract/marts.md, built and tested by dbt."""
+    resolve_paths().export_env()  # dbt reads the lake and build-database paths from the environment
     invocation = dbt.cli(["build"], context=context)  # the decorator excludes unit tests
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path)

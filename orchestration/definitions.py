@@ -8,9 +8,6 @@ from orchestration.checks import mart_checks
 from orchestration.dbt_assets import dbt_resource, warehouse_models
 from orchestration.feed_assets import feed_assets
 from orchestration.publish_asset import contact_list_export, published_warehouse
-from orchestration.settings import resolve_paths
-
-resolve_paths().export_env()
 
 ingest_job = dg.define_asset_job("ingest_feeds", selection=dg.AssetSelection.groups("lake"))
 build_job = dg.define_asset_job(

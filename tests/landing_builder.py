@@ -28,3 +28,10 @@ def jsonl(rows: list[dict]) -> str:
 def send_logs_csv(rows: list[str]) -> str:
     """Rows are the CSV lines after the header, written as the contract orders the columns."""
     return SEND_LOG_HEADER + "\n" + "\n".join(rows) + "\n"
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without any SMS_* setting, plus `settings`: what a fresh shell would pass."""
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("SMS_")} | settings

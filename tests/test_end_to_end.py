@@ -1,12 +1,13 @@
 """The whole pipeline through the real CLI, Dagster and dbt, on generated data."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.landing_builder import clean_env
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 
@@ -18,7 +19,7 @@ def _run(*args: str, env: dict) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
-    return os.environ | {"SMS_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dagster_home")}
+    return clean_env(SMS_DATA_DIR=str(root), DAGSTER_HOME=str(root / "dagster_home"))
 
 
 def _marts(db: Path) -> dict[str, list]:

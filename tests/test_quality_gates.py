@@ -1,7 +1,6 @@
 """Great Expectations suites and the gates they drive: blocking failures stop publication."""
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from ingestion.feeds import FEEDS
 from ingestion.ingest import ingest_partition
 from orchestration import suites
 from orchestration.quality import run_suite
-from tests.landing_builder import jsonl, send_logs_csv, write_file
+from tests.landing_builder import clean_env, jsonl, send_logs_csv, write_file
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
@@ -75,7 +74,7 @@ def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) 
     write_file(landing, "unsubscribes", "2026-11-03", "u.jsonl", jsonl([
         {"event_id": "u1", "occurred_at": "2026-11-03T09:00:00Z", "launch_id": "L1", "contact_id": "c1"},
     ]))  # fmt: skip
-    env = os.environ | {"SMS_DATA_DIR": str(tmp_path), "SMS_LANDING_DIR": str(landing)}
+    env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
     for attempt in (1, 2):  # the failed partition is checked again, not skipped as already ingested
         done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 2, (attempt, done.stdout[-2000:], done.stderr[-2000:])

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.landing_builder import clean_env
+
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 TABLES = ("fct_launch_contacts", "mart_campaign_summary", "mart_not_sent_reasons", "mart_reached_statuses")
 
@@ -32,7 +34,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env(data: Path, landing: Path) -> dict:
-    return os.environ | {"SMS_DATA_DIR": str(data), "SMS_LANDING_DIR": str(landing)}
+    return clean_env(SMS_DATA_DIR=str(data), SMS_LANDING_DIR=str(landing))
 
 
 def _run(env: dict) -> subprocess.CompletedProcess:

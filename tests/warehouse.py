@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import duckdb
 from ingestion.ingest import ingest_partition, landing_partitions
 from ingestion.lake import ensure_schemas, write_partition
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.landing_builder import clean_env
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -25,7 +25,7 @@ def ingest_all(landing: Path, lake: Path) -> None:
 
 
 def dbt(args: list[str], lake: Path, db: Path, work: Path) -> subprocess.CompletedProcess:
-    env = os.environ | {"SMS_LAKE_DIR": str(lake), "SMS_BUILD_DB": str(db)}
+    env = clean_env(SMS_LAKE_DIR=str(lake), SMS_BUILD_DB=str(db))
     cmd = [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]  # fmt: skip
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
