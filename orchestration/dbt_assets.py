@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: every model and seed, with dbt tests as asset checks."""
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -18,9 +19,12 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
-    """Parse the dbt project when no manifest exists yet (fresh clone, edited models under `dagster dev`)."""
-    project.prepare_if_dev()
-    if not project.manifest_path.exists():
+    """Parse the dbt project when no manifest exists yet (fresh clone) or under `dagster dev` (edited models).
+
+    dagster-dbt's own `prepare_if_dev()` looks for `dbt` on PATH, which the
+    project's virtual environment is not always on; this uses the venv's dbt.
+    """
+    if not project.manifest_path.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
         subprocess.run(
             [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
             cwd=project.project_dir,

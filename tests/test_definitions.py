@@ -1,7 +1,13 @@
 """The Dagster code location loads as `dagster dev` loads it, with every asset and check the UI shows."""
 
+import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -9,16 +15,59 @@ import dagster as dg
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_workspace_loads_with_the_dagster_cli() -> None:
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    done = subprocess.run(
-        [dagster, "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
+QUERY = """{ assetNodes { assetKey { path }
+    assetChecksOrError { __typename ... on AssetChecks { checks { name blocking } } } } }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _asset_nodes(port: int) -> list[dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
     )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]["assetNodes"]
+
+
+def test_dagster_dev_shows_every_asset_and_check(tmp_path: Path) -> None:
+    """The UI as an operator opens it: `dagster dev` on the workspace, without the venv on PATH."""
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    proc = subprocess.Popen(
+        [dagster, "dev", "-w", "workspace.yaml", "-p", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        nodes: list[dict] = []
+        deadline = time.monotonic() + 180
+        while not nodes and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(2)
+            try:
+                nodes = _asset_nodes(port)
+            except (OSError, KeyError, ValueError):
+                continue
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    checks = {
+        ("/".join(n["assetKey"]["path"]), c["name"]): c["blocking"]
+        for n in nodes
+        if n["assetChecksOrError"]["__typename"] == "AssetChecks"
+        for c in n["assetChecksOrError"]["checks"]
+    }
+    assert checks[("send_logs", "lake_expectations")] is True
+    assert checks[("dlrs", "ingest_report")] is False
+    assert checks[("marts/mart_campaign_summary", "marts_contract")] is True
+    assert checks[("marts/mart_campaign_summary", "declared_list_size")] is False
+    assert checks[("marts/fct_launch_contacts", "contacts_contract")] is True
+    assert checks[("audit/orphan_receipts", "nothing_left_over")] is False
 
 
 def test_assets_and_checks() -> None:

@@ -188,3 +188,26 @@ def test_default_region_is_configurable(tmp_path: Path, monkeypatch: pytest.Monk
     ]
     monkeypatch.setenv("SMS_DEFAULT_REGION", "FR")
     assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [None]
+
+
+def test_csv_header_missing_or_extra_column(tmp_path: Path) -> None:
+    """A header without `segments` sends every row of that file to quarantine, named; an extra column is ignored."""
+    header = "event_id,logged_at,launch_id,campaign_id,contact_id,phone,filter_reason,submit_result,provider,provider_message_id"
+    write_file(
+        tmp_path,
+        "send_logs",
+        DAY,
+        "a-missing.csv",
+        header + "\ne1,2026-11-03T08:00:00Z,L,C,c1,,,accepted,p,m1\n",
+    )
+    write_file(
+        tmp_path, "send_logs", DAY, "b-extra.csv",
+        header + ",segments,note\ne2,2026-11-03T08:00:00Z,L,C,c2,,,accepted,p,m2,1,hello\n",
+    )  # fmt: skip
+    result = ingest_partition(tmp_path, "send_logs", DAY)
+    assert result.rows["event_id"].to_list() == ["e2"]
+    files = {r["file"].rsplit("/", 1)[1]: r for r in result.files.iter_rows(named=True)}
+    assert files["a-missing.csv"]["file_error"] == "header (line 1) lacks column(s) segments"
+    assert (files["a-missing.csv"]["rows_read"], files["a-missing.csv"]["quarantined"]) == (1, 1)
+    assert files["b-extra.csv"]["file_error"] == "header has unexpected column(s) note: ignored"
+    assert files["b-extra.csv"]["rows_kept"] == 1
