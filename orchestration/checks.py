@@ -66,6 +66,7 @@ def lake_check(feed: str, rows: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCh
     docs = resolve_paths().data_docs
     now = dt.datetime.now(dt.UTC)
     results = [
+        run_suite(f"lake_{feed}_columns", rows.head(0), suites.lake_columns(FEEDS[feed]), docs),
         run_suite(f"lake_{feed}", rows, suites.lake_rows(FEEDS[feed], now), docs),
         run_suite(
             f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), docs, ["file"]

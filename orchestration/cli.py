@@ -127,43 +127,61 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from orchestration.quality import data_docs_at_the_end
+
+    instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
+    with data_docs_at_the_end():  # one Data Docs build for every suite of the run
+        _ingest(instance, paths.landing)
+        _build(instance)
+    _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
+    print_summary(paths.warehouse)
+    return 0
+
+
+def _ingest(instance, landing: Path) -> None:
+    """Materialise the feed assets over every arrival day in the landing zone (unchanged days are skipped)."""
+    import dagster as dg
+
     from ingestion.ingest import landing_partitions
     from orchestration.feed_assets import feed_assets
 
-    instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
-    days = sorted({d for ds in landing_partitions(paths.landing).values() for d in ds})
-    if days:
-        step = time.perf_counter()
-        result = dg.materialize(
-            feed_assets,
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": days[0],
-                "dagster/asset_partition_range_end": days[-1],
-            },
-            run_config=_quiet(),
-            raise_on_error=False,
+    days = sorted({d for ds in landing_partitions(landing).values() for d in ds})
+    if not days:
+        _progress(f"no partitions in {landing}: nothing to ingest")
+        return
+    step = time.perf_counter()
+    result = dg.materialize(
+        feed_assets,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+        run_config=_quiet(),
+        raise_on_error=False,
+    )
+    _report_checks(result)
+    if not result.success:
+        raise UserError(
+            f"ingestion failed ({_failure(result)}); nothing was built or published. "
+            "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
         )
-        _report_checks(result)
-        if not result.success:
-            raise UserError(
-                f"ingestion failed ({_failure(result)}); nothing was built or published. "
-                "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
-            )
-        seen: dict[str, dict] = {}
-        for mat in result.get_asset_materialization_events():  # one event per partition, same totals
-            seen[mat.asset_key.to_user_string()] = {
-                k: v.value for k, v in mat.materialization.metadata.items()
-            }
-        for feed, md in sorted(seen.items()):
-            _progress(
-                f"ingested {feed:<13} {md['days_ingested']} day(s) new, "
-                f"{md['days_unchanged']} unchanged: {md['dagster/row_count']:,} rows kept, "
-                f"{md['duplicates']:,} duplicates, {md['quarantined']:,} quarantined"
-            )
-        _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
-    else:
-        _progress(f"no partitions in {paths.landing}: nothing to ingest")
+    seen: dict[str, dict] = {}
+    for mat in result.get_asset_materialization_events():  # one event per partition, same totals
+        seen[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.materialization.metadata.items()}
+    for feed, md in sorted(seen.items()):
+        _progress(
+            f"ingested {feed:<13} {md['days_ingested']} day(s) new, "
+            f"{md['days_unchanged']} unchanged: {md['dagster/row_count']:,} rows kept, "
+            f"{md['duplicates']:,} duplicates, {md['quarantined']:,} quarantined"
+        )
+    _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
+
+
+def _build(instance) -> None:
+    """Build the dbt models, run the mart checks, and publish when the blocking ones pass."""
+    import dagster as dg
+
     from orchestration.checks import mart_checks
     from orchestration.dbt_assets import warehouse_models
     from orchestration.definitions import defs
@@ -188,9 +206,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"dbt built {len(result.get_asset_materialization_events()) - 1} models and seeds; "
         f"{len(checks) - warned}/{len(checks)} checks passed, {warned} warned; in {time.perf_counter() - step:.1f}s"
     )
-    _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
-    print_summary(paths.warehouse)
-    return 0
 
 
 def print_summary(warehouse: Path) -> None:

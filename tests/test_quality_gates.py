@@ -59,6 +59,11 @@ def test_lake_suite_catches_future_times_bad_enums_and_non_e164_phones(tmp_path:
         ("expect_column_values_to_match_regex", "phone_e164"): 1,
     }
     assert suites.schema_problems(rows.drop("segments"), FEEDS["send_logs"]) == ["missing column segments"]
+    columns = run_suite(
+        "lake_columns", rows.drop("segments").head(0), suites.lake_columns(FEEDS["send_logs"])
+    )
+    assert [f.expectation for f in columns.failures] == ["expect_table_columns_to_match_set"]
+    assert "segments" not in columns.failures[0].observed  # the columns GX saw, to compare with the set
 
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
