@@ -122,18 +122,29 @@ def output_schema(feed: Feed) -> dict[str, pl.DataType]:
     types = {"string": pl.String, "enum": pl.String, "int": pl.Int64, "timestamp": pl.Datetime("us", "UTC")}
     schema: dict[str, pl.DataType] = {c.name: types[c.kind] for c in feed.columns}
     schema |= {target: pl.String for target in feed.phone_columns.values()}
-    return schema | {"_arrival_date": pl.Date, "_source_file": pl.String, "_source_line": pl.UInt32}
+    return schema | {
+        "_arrival_date": pl.Date,
+        "_source_file": pl.String,
+        "_source_line": pl.UInt32,
+        "_ingested_at": pl.Datetime("us", "UTC"),
+    }
 
 
 def ingest_partition(
-    landing: Path, feed_name: str, day: str, phones: PhoneMemo | None = None
+    landing: Path,
+    feed_name: str,
+    day: str,
+    phones: PhoneMemo | None = None,
+    ingested_at: dt.datetime | None = None,
 ) -> PartitionResult:
     """Read, type, de-duplicate and normalise every file of `<landing>/<feed>/date=<day>/`.
 
     `phones` memoises E.164 answers across partitions and runs; by default a fresh
-    one for the default region.
+    one for the default region. Every row is stamped `_ingested_at` (default: now),
+    which is how the dbt models find the rows that are new since their last build.
     """
     feed = FEEDS[feed_name]
+    ingested_at = ingested_at or dt.datetime.now(dt.UTC)
     arrival = dt.date.fromisoformat(day)
     reads = [
         _read_file(feed, p, f"{feed_name}/date={day}/{p.name}")
@@ -178,6 +189,7 @@ def ingest_partition(
             pl.lit(arrival).alias("_arrival_date"),
             "_source_file",
             pl.col("_line").alias("_source_line"),
+            pl.lit(ingested_at).alias("_ingested_at"),
         )
     else:
         duplicates = pl.DataFrame(schema={"_source_file": pl.String, "duplicates": pl.UInt32})

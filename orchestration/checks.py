@@ -137,7 +137,9 @@ def declared_list_size() -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=CONTACTS, blocking=True, description="GX: grain, vocabularies, E.164, receipt and send times."
+    asset=CONTACTS,
+    blocking=True,
+    description="GX on the contacts the latest build wrote: grain, vocabularies, E.164, receipt and send times.",
 )
 def contacts_contract() -> dg.AssetCheckResult:
     frame = _read(suites.CONTACTS_SQL)
@@ -149,7 +151,7 @@ def contacts_contract() -> dg.AssetCheckResult:
         resolve_paths().data_docs,
         ["launch_id", "contact_id"],
     )
-    return to_check_result("contacts_contract", [result], metadata={"contacts": frame.height})
+    return to_check_result("contacts_contract", [result], metadata={"contacts_checked": frame.height})
 
 
 def _left_over_check(table: str, description: str) -> dg.AssetChecksDefinition:

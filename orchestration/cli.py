@@ -132,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
     with data_docs_at_the_end():  # one Data Docs build for every suite of the run
         _ingest(instance, paths.landing)
-        _build(instance)
+        _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
     print_summary(paths.warehouse)
     return 0
@@ -178,21 +178,24 @@ def _ingest(instance, landing: Path) -> None:
     _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
 
 
-def _build(instance) -> None:
+def _build(instance, paths, full_refresh: bool) -> None:
     """Build the dbt models, run the mart checks, and publish when the blocking ones pass."""
     import dagster as dg
 
+    from orchestration import rebuild
     from orchestration.checks import mart_checks
     from orchestration.dbt_assets import warehouse_models
     from orchestration.definitions import defs
     from orchestration.publish_asset import published_warehouse
 
+    why = rebuild.reasons(paths, asked=full_refresh)
+    _progress(f"dbt: full rebuild ({'; '.join(why)})" if why else "dbt: incremental build of what is new")
     step = time.perf_counter()
     result = dg.materialize(
         [warehouse_models, published_warehouse, *mart_checks],
         instance=instance,
         resources=defs.resources,
-        run_config=_quiet(),
+        run_config={"ops": {"warehouse_models": {"config": {"full_refresh": full_refresh}}}, **_quiet()},
         raise_on_error=False,
     )
     _report_checks(result)
@@ -297,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--record-runs",
         action="store_true",
         help="record the runs in DAGSTER_HOME (default data/dagster_home) so the UI shows them; slower",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from the whole lake instead of merging what is new "
+        "(done by itself when models, seeds or old partitions changed)",
     )
     run.set_defaults(func=cmd_run)
 

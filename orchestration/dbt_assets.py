@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from orchestration import rebuild
 from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -33,12 +34,29 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     return project.manifest_path
 
 
+class BuildConfig(dg.Config):
+    """Launchpad options of the dbt build."""
+
+    full_refresh: bool = False
+    """Rebuild every model from the whole lake instead of merging what is new (the run
+    decides this by itself when models, seeds or old partitions changed)."""
+
+
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, exclude="resource_type:unit_test")
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Staging views, intermediate decisions and the marts of contract/marts.md, built and tested by dbt."""
-    resolve_paths().export_env()  # dbt reads the lake and build-database paths from the environment
-    invocation = dbt.cli(["build"], context=context)  # the decorator excludes unit tests
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: BuildConfig):
+    """Staging views, intermediate decisions and the marts of contract/marts.md, built and tested by dbt.
+
+    Incremental: only the contacts and messages touched by newly ingested rows are
+    decided again, unless a full rebuild is needed (see orchestration/rebuild.py).
+    """
+    paths = resolve_paths()
+    paths.export_env()  # dbt reads the lake and build-database paths from the environment
+    why = rebuild.reasons(paths, asked=config.full_refresh)
+    args = ["build", "--full-refresh"] if why else ["build"]  # the decorator excludes unit tests
+    context.log.info(f"full rebuild: {'; '.join(why)}" if why else "incremental build")
+    invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
+    rebuild.record_build(paths)
     keep_partial_parse(invocation.target_path)
 
 

@@ -15,9 +15,9 @@ import polars as pl
 
 from ingestion.feeds import FEEDS
 from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
-from ingestion.lake import phone_cache, write_partition
+from ingestion.lake import partition_path, phone_cache, write_partition
 from ingestion.phones import PhoneMemo, default_region
-from orchestration import checks, fingerprint
+from orchestration import checks, fingerprint, rebuild
 from orchestration.settings import resolve_paths
 
 # backfill_policy is beta; single-run partition ranges are what `sms-warehouse run` wants
@@ -87,6 +87,8 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
             continue
         started = time.perf_counter()
         result = ingest_partition(paths.landing, feed, day, phones)
+        if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
+            rebuild.note_reingested(paths.lake, f"{feed}/date={day}")
         write_partition(paths.lake, feed, day, result)
         summary.fingerprints[day] = mark
         summary.days_ingested += 1

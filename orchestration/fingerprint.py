@@ -14,7 +14,7 @@ from pathlib import Path
 from ingestion.ingest import partition_files
 from ingestion.lake import partition_path
 
-INGEST_VERSION = "1"  # bump when ingestion changes what it writes, to re-ingest everything
+INGEST_VERSION = "2"  # bump when ingestion changes what it writes, to re-ingest everything
 
 
 def landing_fingerprint(landing: Path, feed: str, day: str) -> str:

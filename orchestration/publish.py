@@ -4,6 +4,8 @@ dbt builds into a separate working database. Only after the whole build and its
 blocking checks pass are the `marts` and `audit` schemas copied into a new file,
 which is renamed over the published one. A reader that already has the file
 open keeps the previous complete version; the next connection sees the new one.
+Columns whose name starts with `_` are the build's bookkeeping (`_watermark`) and
+are not published.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def publish(build_db: Path, published: Path) -> dict[str, int]:
             for schema in PUBLISHED_SCHEMAS:
                 con.execute(f"create schema if not exists {schema}")
             for schema, table in tables:
-                con.execute(f"create table {schema}.{table} as select * from build.{schema}.{table}")
+                columns = _public_columns(con, schema, table)
+                con.execute(f"create table {schema}.{table} as select {columns} from build.{schema}.{table}")
                 counts[f"{schema}.{table}"] = con.execute(
                     f"select count(*) from {schema}.{table}"
                 ).fetchone()[0]
@@ -50,3 +53,13 @@ def publish(build_db: Path, published: Path) -> dict[str, int]:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return counts
+
+
+def _public_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The select list of a table without its bookkeeping columns (names starting with `_`)."""
+    names = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_catalog = 'build' and table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return ", ".join(f'"{name}"' for (name,) in names if not name.startswith("_"))

@@ -9,7 +9,18 @@ messages as (
     where provider_message_id is not null
 )
 
-select receipts.*
+select
+    receipts.received_at,
+    receipts.provider,
+    receipts.provider_message_id,
+    receipts.stat,
+    receipts.err_raw,
+    receipts.err_code,
+    receipts.done_at,
+    receipts.receipt_shape,
+    receipts.arrival_date,
+    receipts.source_file,
+    receipts.source_line
 from receipts
 left join messages
     on receipts.provider = messages.provider and receipts.provider_message_id = messages.provider_message_id

@@ -10,6 +10,6 @@ ranked as (
     from blocks
 )
 
-select launch_id, contact_id, campaign_id, phone_e164, blocked_at
+select launch_id, contact_id, campaign_id, phone_e164, blocked_at, ingested_at
 from ranked
 where row_num = 1

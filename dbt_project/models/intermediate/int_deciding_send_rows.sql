@@ -1,7 +1,9 @@
 -- contract: of a contact's send-log rows for one launch, only the latest logged_at counts;
--- a tie goes to the greatest event_id
+-- a tie goes to the greatest event_id. Incremental: contacts with a new send-log row are decided again.
+{{ config(materialized='incremental', unique_key=['launch_id', 'contact_id'], incremental_strategy='delete+insert') }}
+
 with send_logs as (
-    select * from {{ ref('stg_send_logs') }}
+    {{ rows_of_changed_keys(ref('stg_send_logs'), ['launch_id', 'contact_id']) }}
 ),
 
 ranked as (
@@ -25,6 +27,7 @@ select
     submit_result,
     provider,
     provider_message_id,
-    segments
+    segments,
+    {{ lake_watermark() }} as _watermark
 from ranked
 where row_num = 1

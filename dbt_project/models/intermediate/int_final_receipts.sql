@@ -1,7 +1,12 @@
 -- the winning final receipt per message: latest done_at, a tie to the latest received_at;
--- UNDELIV/REJECTD split into hard or soft bounce by the permanent-error seed
+-- UNDELIV/REJECTD split into hard or soft bounce by the permanent-error seed.
+-- Incremental: messages with a new receipt are decided again.
+{{ config(
+    materialized='incremental', unique_key=['provider', 'provider_message_id'], incremental_strategy='delete+insert'
+) }}
+
 with receipts as (
-    select * from {{ ref('stg_dlrs') }}
+    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id']) }}
 ),
 
 states as (
@@ -42,7 +47,8 @@ select
         when ranked.state_status <> 'rejected_by_error' then ranked.state_status
         when permanent_errors.err_code is not null then 'rejected_hard_bounce'
         else 'rejected_soft_bounce'
-    end as reached_status
+    end as reached_status,
+    {{ lake_watermark() }} as _watermark
 from ranked
 left join permanent_errors on ranked.err_code = permanent_errors.err_code
 where ranked.row_num = 1

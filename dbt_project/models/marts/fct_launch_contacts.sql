@@ -1,9 +1,11 @@
--- one row per contact on a launch list, with its single outcome (contract: marts.md)
-with launch_list as (
-    select * from {{ ref('int_launch_list') }}
-),
+-- one row per contact on a launch list, with its single outcome (contract: marts.md).
+-- Incremental: only the contacts that something new touched are computed again (from all
+-- their history): a new send row or credit block, a new final receipt for their message,
+-- a new unsubscribe click, or a stop keyword attributed to them now or before.
+-- `_watermark` is bookkeeping: columns starting with `_` are not published.
+{{ config(materialized='incremental', unique_key=['launch_id', 'contact_id'], incremental_strategy='delete+insert') }}
 
-deciding as (
+with deciding as (
     select * from {{ ref('int_deciding_send_rows') }}
 ),
 
@@ -15,8 +17,12 @@ receipts as (
     select * from {{ ref('int_final_receipts') }}
 ),
 
+unsubscribes as (
+    select * from {{ ref('stg_unsubscribes') }}
+),
+
 unsubscribed as (
-    select distinct launch_id, contact_id from {{ ref('stg_unsubscribes') }}
+    select distinct launch_id, contact_id from unsubscribes
 ),
 
 keyword_optouts as (
@@ -24,6 +30,41 @@ keyword_optouts as (
     from {{ ref('int_keyword_optouts') }}
     where launch_id is not null
 ),
+
+{% if is_incremental() %}
+touched as (
+    select launch_id, contact_id from {{ ref('int_launch_list') }}
+    where _watermark > {{ previous_watermark() }}
+    union
+    select deciding.launch_id, deciding.contact_id
+    from deciding
+    inner join receipts
+        on deciding.provider = receipts.provider and deciding.provider_message_id = receipts.provider_message_id
+    where receipts._watermark > {{ previous_watermark() }}
+    union
+    select launch_id, contact_id from unsubscribes
+    where ingested_at > {{ previous_watermark() }}
+    union
+    select deciding.launch_id, deciding.contact_id
+    from deciding
+    inner join keyword_optouts
+        on deciding.launch_id = keyword_optouts.launch_id and deciding.phone_e164 = keyword_optouts.from_phone_e164
+    union
+    select launch_id, contact_id from {{ this }}
+    where opted_out_by_keyword
+),
+
+launch_list as (
+    select launch_list.*
+    from {{ ref('int_launch_list') }} as launch_list
+    semi join touched
+        on launch_list.launch_id = touched.launch_id and launch_list.contact_id = touched.contact_id
+),
+{% else %}
+launch_list as (
+    select * from {{ ref('int_launch_list') }}
+),
+{% endif %}
 
 decided as (
     select
@@ -69,7 +110,8 @@ final as (
         case when decided.is_sent then decided.logged_at end as submitted_at,
         receipts.done_at as final_receipt_at,
         decided.is_sent and unsubscribed.contact_id is not null as unsubscribed_via_link,
-        decided.is_sent and keyword_optouts.launch_id is not null as opted_out_by_keyword
+        decided.is_sent and keyword_optouts.launch_id is not null as opted_out_by_keyword,
+        {{ lake_watermark() }} as _watermark
     from decided
     left join receipts
         on decided.submit_result = 'accepted'

@@ -13,7 +13,8 @@ renamed as (
         phone_e164,
         balance_credits,
         required_credits,
-        _arrival_date as arrival_date
+        _arrival_date as arrival_date,
+        _ingested_at as ingested_at
     from source
 )
 

@@ -11,7 +11,8 @@ renamed as (
         to_sender,
         text,
         {{ first_word('text') }} as first_word,
-        _arrival_date as arrival_date
+        _arrival_date as arrival_date,
+        _ingested_at as ingested_at
     from source
 )
 

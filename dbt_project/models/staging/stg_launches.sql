@@ -12,7 +12,8 @@ renamed as (
         program_id,
         launched_at,
         cast(launch_list_size as bigint) as declared_launch_list_size,
-        _arrival_date as arrival_date
+        _arrival_date as arrival_date,
+        _ingested_at as ingested_at
     from source
 )
 

@@ -8,7 +8,8 @@ renamed as (
         occurred_at,
         launch_id,
         contact_id,
-        _arrival_date as arrival_date
+        _arrival_date as arrival_date,
+        _ingested_at as ingested_at
     from source
 )
 

@@ -1,0 +1,98 @@
+"""Whether the next dbt build may merge only what is new, or must rebuild from the whole lake.
+
+The models are incremental (see `dbt_project/macros/incremental.sql`): a build
+recomputes the contacts and messages touched by rows ingested since the last
+build. That is exact as long as the lake only grew by new rows and the rules did
+not change. A full rebuild (`dbt build --full-refresh`) is asked for when:
+
+- the dbt project changed (models, seeds such as the permanent-error list, macros,
+  variables): old rows must be decided again under the new rules;
+- a lake partition that had been ingested was ingested again (a file added to or
+  changed in an old arrival day): rows may have gone as well as come;
+- the lake is not the one the marts were last built from (wiped, or pointed elsewhere);
+- the user asked (`sms-warehouse run --full-refresh`).
+
+State lives in two small files: `lake/_state/` (the lake's id, the pending-rebuild
+note written by ingestion) and `<build db>.state.json` (what the last successful
+build saw). Both are written atomically and only after the work they describe, so
+a crash at any point leads at worst to a rebuild that was not needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR, Paths
+
+_PROJECT_PARTS = ("models", "seeds", "macros", "dbt_project.yml")
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _state_dir(lake: Path) -> Path:
+    return lake / "_state"
+
+
+def lake_id(lake: Path) -> str:
+    """A random id given to a lake when it is first used, so the marts know which lake they reflect."""
+    path = _state_dir(lake) / "lake_id"
+    if not path.exists():
+        _write(path, uuid.uuid4().hex)
+    return path.read_text().strip()
+
+
+def note_reingested(lake: Path, partition: str) -> None:
+    """Called before an already-ingested partition is replaced: the next build must be a full one."""
+    _write(_state_dir(lake) / "rebuild_needed", f"{partition} was ingested again\n")
+
+
+def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A digest of everything in the dbt project that decides what the marts say."""
+    digest = hashlib.sha256()
+    for part in _PROJECT_PARTS:
+        root = project_dir / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _build_state(paths: Paths) -> Path:
+    return paths.build_db.with_name(paths.build_db.name + ".state.json")
+
+
+def reasons(paths: Paths, asked: bool = False) -> list[str]:
+    """Why the next build must start from the whole lake; empty when it may be incremental."""
+    if asked:
+        return ["a full refresh was asked for"]
+    if not paths.build_db.exists():
+        return ["first build"]
+    try:
+        last = json.loads(_build_state(paths).read_text())
+    except (OSError, ValueError):
+        return ["no record of the last build"]
+    found = []
+    if last.get("project") != project_digest():
+        found.append("the dbt project changed (models, seeds, macros or variables)")
+    if last.get("lake_id") != lake_id(paths.lake):
+        found.append("the lake is not the one the marts were built from")
+    note = _state_dir(paths.lake) / "rebuild_needed"
+    if note.exists():
+        found.append(note.read_text().strip())
+    return found
+
+
+def record_build(paths: Paths) -> None:
+    """After a successful build: remember what it saw, and clear the pending-rebuild note."""
+    state = {"project": project_digest(), "lake_id": lake_id(paths.lake)}
+    _write(_build_state(paths), json.dumps(state))
+    (_state_dir(paths.lake) / "rebuild_needed").unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""Incremental builds: a run after each arrival day gives the same marts as one run over everything.
+
+The dbt models merge only the contacts and messages touched by newly ingested rows
+(dbt_project/macros/incremental.sql); orchestration/rebuild.py decides when a
+build must start again from the whole lake.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orchestration import rebuild
+from orchestration.settings import Paths
+from tests.landing_builder import clean_env
+
+CLI = str(Path(sys.executable).with_name("sms-warehouse"))
+TABLES = (
+    "marts.fct_launch_contacts",
+    "marts.mart_campaign_summary",
+    "marts.mart_not_sent_reasons",
+    "marts.mart_reached_statuses",
+    "audit.orphan_receipts",
+    "audit.unattributed_keyword_optouts",
+)
+CONTACT_COLUMNS = [  # contract/marts.md, in its order
+    "launch_id", "contact_id", "campaign_id", "phone_e164", "outcome", "not_sent_reason", "reached_status",
+    "provider", "provider_message_id", "segments", "submitted_at", "final_receipt_at",
+    "unsubscribed_via_link", "opted_out_by_keyword",
+]  # fmt: skip
+
+
+def _run(data: Path, landing: Path) -> str:
+    done = subprocess.run(
+        [CLI, "run"],
+        env=clean_env(SMS_DATA_DIR=str(data), SMS_LANDING_DIR=str(landing)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _tables(db: Path) -> dict[str, list]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in TABLES}
+    finally:
+        con.close()
+
+
+def _arrival_days(landing: Path) -> list[str]:
+    return sorted({p.name.removeprefix("date=") for p in landing.glob("*/date=*")})
+
+
+def _copy_days_up_to(source: Path, target: Path, last_day: str) -> None:
+    """Land every partition of `source` up to `last_day` that `target` does not have yet."""
+    for folder in source.glob("*/date=*"):
+        day = folder.name.removeprefix("date=")
+        dest = target / folder.parent.name / folder.name
+        if day <= last_day and not dest.exists():
+            shutil.copytree(folder, dest)
+
+
+def test_day_by_day_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    gen = subprocess.run([CLI, "generate", "--out", str(full), "--contacts", "1500", "--days", "3"],
+                         env=clean_env(), capture_output=True, text=True)  # fmt: skip
+    assert gen.returncode == 0, gen.stderr
+    days = _arrival_days(full)
+    assert len(days) >= 4  # receipts keep arriving after the launches
+
+    staged, landing = tmp_path / "staged", tmp_path / "staged" / "landing"
+    _copy_days_up_to(full, landing, days[1])
+    assert "dbt: full rebuild (first build)" in _run(staged, landing)
+    _copy_days_up_to(full, landing, days[-1])  # later sends, late and duplicated receipts, STOPs
+    assert "dbt: incremental build of what is new" in _run(staged, landing)
+
+    # a file lands late in an arrival day that was already ingested: rows may go as well as come,
+    # so the next build starts again from the whole lake
+    con = duckdb.connect(str(staged / "warehouse" / "sms.duckdb"), read_only=True)
+    launch, contact = con.execute(
+        "select launch_id, contact_id from marts.fct_launch_contacts "
+        "where outcome = 'sent' and not unsubscribed_via_link order by all limit 1"
+    ).fetchone()
+    con.close()
+    extra = json.dumps({"event_id": "u-late", "occurred_at": f"{days[0]}T23:00:00Z",
+                        "launch_id": launch, "contact_id": contact})  # fmt: skip
+    for root in (full, landing):
+        (root / "unsubscribes" / f"date={days[0]}" / "late.jsonl").write_text(extra + "\n")
+    out = _run(staged, landing)
+    assert f"dbt: full rebuild (unsubscribes/date={days[0]} was ingested again)" in out
+    staged_paths = Paths(landing, staged / "lake", staged / "warehouse" / "sms.duckdb", staged / "exports")
+    assert rebuild.reasons(staged_paths) == []  # and the next build is incremental again
+
+    cold = tmp_path / "cold"
+    _run(cold, full)
+    staged_tables = _tables(staged / "warehouse" / "sms.duckdb")
+    assert staged_tables == _tables(cold / "warehouse" / "sms.duckdb")
+    assert len(staged_tables["marts.fct_launch_contacts"]) == 1500
+    unsubscribed = [r for r in staged_tables["marts.fct_launch_contacts"] if r[:2] == (launch, contact)]
+    assert unsubscribed[0][-2] is True  # the late click counted
+
+    # the bookkeeping column stays in the build database; BI tools see the contract's columns
+    published = duckdb.connect(str(staged / "warehouse" / "sms.duckdb"), read_only=True)
+    assert [
+        c[0] for c in published.execute("describe marts.fct_launch_contacts").fetchall()
+    ] == CONTACT_COLUMNS
+    published.close()
+    build = duckdb.connect(str(staged / "warehouse" / "sms.build.duckdb"), read_only=True)
+    assert "_watermark" in {c[0] for c in build.execute("describe marts.fct_launch_contacts").fetchall()}
+    build.close()
+
+
+def _paths(tmp_path: Path) -> Paths:
+    return Paths(
+        tmp_path / "landing", tmp_path / "lake", tmp_path / "wh" / "sms.duckdb", tmp_path / "exports"
+    )
+
+
+def test_when_a_build_must_start_from_the_whole_lake(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    assert rebuild.reasons(paths) == ["first build"]
+    paths.build_db.parent.mkdir(parents=True)
+    paths.build_db.touch()
+    assert rebuild.reasons(paths) == ["no record of the last build"]  # e.g. killed before it was recorded
+    rebuild.record_build(paths)
+    assert rebuild.reasons(paths) == []
+    assert rebuild.reasons(paths, asked=True) == ["a full refresh was asked for"]
+
+    rebuild.note_reingested(paths.lake, "dlrs/date=2026-11-03")
+    assert rebuild.reasons(paths) == ["dlrs/date=2026-11-03 was ingested again"]
+    rebuild.record_build(paths)
+    assert rebuild.reasons(paths) == []
+
+    shutil.rmtree(paths.lake)  # a wiped lake gets a new id
+    assert rebuild.reasons(paths) == ["the lake is not the one the marts were built from"]
+
+
+def test_any_change_to_models_seeds_or_macros_changes_the_digest(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    for part in ("models/marts", "seeds", "macros"):
+        (project / part).mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: x\n")
+    (project / "models/marts/m.sql").write_text("select 1\n")
+    (project / "seeds/permanent_errors.csv").write_text("err_code\n1\n")
+    before = rebuild.project_digest(project)
+    assert rebuild.project_digest(project) == before  # stable
+    (project / "seeds/permanent_errors.csv").write_text("err_code\n1\n2\n")  # an operator adds an error
+    assert rebuild.project_digest(project) != before
