@@ -54,12 +54,14 @@ def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
     found = texts.select(
         *[_clean(pl.col("_head").str.extract(p, 1)).alias(name) for name, p in _FIELDS.items()]
     )
-    missing = found.select(pl.any_horizontal(pl.all().is_null())).to_series()
-    if missing.any():  # a field only found after `text:` (fields in an unusual order)
-        tail = texts.select(
+    missing = found.select(pl.any_horizontal(pl.all().is_null())).to_series().arg_true()
+    if missing.len():  # a field only found after `text:` (fields in an unusual order): those rows only
+        tail = texts[missing].select(
             *[_clean(pl.col("receipt").str.extract(p, 1)).alias(n) for n, p in _FIELDS.items()]
         )
-        found = found.select(*[pl.coalesce(found[n], tail[n]).alias(n) for n in _FIELDS])
+        found = found.with_columns(
+            found[n].scatter(missing, found[n][missing].fill_null(tail[n])) for n in _FIELDS
+        )
     found = found.with_columns(smpp_done_date_to_iso(pl.col("_done")).alias("done_at")).drop("_done")
     parsed = frame.filter(is_smpp).with_columns(found).with_columns(pl.lit("smpp").alias("receipt_shape"))
     structured = frame.filter(~is_smpp).with_columns(pl.lit("structured").alias("receipt_shape"))

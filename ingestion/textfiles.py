@@ -41,59 +41,80 @@ def read_bytes(path: Path) -> tuple[bytes, str | None]:
 
 
 def split_lines(data: bytes, truncated: bool = False) -> Lines:
-    """Split bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings."""
+    """Split bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings.
+
+    The usual file (UTF-8, no huge line) is split in one go; only a file with a bad
+    line is walked line by line, to say which lines are bad.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    raw_lines = data.split(b"\n")
     rejects: list[tuple[int | None, str, str]] = []
-    if truncated and raw_lines and raw_lines[-1]:
-        last = raw_lines.pop()
-        rejects.append(
-            (
-                len(raw_lines) + 1,
-                last[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
-                "incomplete last line of a truncated gzip stream",
+    if truncated:
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data):
+            rejects.append(
+                (
+                    data.count(b"\n", 0, complete) + 1,
+                    data[complete : complete + RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                    "incomplete last line of a truncated gzip stream",
+                )
             )
-        )
-    try:
-        text = b"\n".join(raw_lines).decode("utf-8")
-        ok = all(len(x) <= MAX_LINE_BYTES for x in raw_lines)
-    except UnicodeDecodeError:
-        ok = False
-    if ok:
-        series = pl.Series("_text", text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
-        frame = pl.DataFrame(
-            {"_line": pl.int_range(1, len(series) + 1, eager=True, dtype=pl.UInt32), "_text": series}
-        )
-    else:
-        keep_line: list[int] = []
-        keep_text: list[str] = []
-        for i, raw in enumerate(raw_lines, start=1):
-            if len(raw) > MAX_LINE_BYTES:
-                rejects.append(
-                    (
-                        i,
-                        raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
-                        f"line of {len(raw):,} bytes is longer than the {MAX_LINE_BYTES:,}-byte limit",
-                    )
-                )
-                continue
-            try:
-                keep_text.append(raw.decode("utf-8").removesuffix("\r"))
-                keep_line.append(i)
-            except UnicodeDecodeError as exc:
-                rejects.append(
-                    (
-                        i,
-                        raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
-                        f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
-                    )
-                )
-        frame = pl.DataFrame(
-            {"_line": pl.Series(keep_line, dtype=pl.UInt32), "_text": pl.Series(keep_text, dtype=pl.String)}
-        )
+            data = data[:complete]
+    frame = _split_fast(data)
+    if frame is None:
+        frame, bad = _split_slowly(data)
+        rejects += bad
     frame = frame.filter(pl.col("_text").str.strip_chars() != "")
     return Lines(frame, rejects)
+
+
+def _split_fast(data: bytes) -> pl.DataFrame | None:
+    """All lines at once, or None when some line is not UTF-8 or longer than the limit."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    series = pl.Series("_text", text.split("\n"), dtype=pl.String)
+    if (series.str.len_bytes().max() or 0) > MAX_LINE_BYTES:
+        return None
+    return pl.DataFrame(
+        {
+            "_line": pl.int_range(1, len(series) + 1, eager=True, dtype=pl.UInt32),
+            "_text": series.str.strip_suffix("\r"),
+        }
+    )
+
+
+def _split_slowly(data: bytes) -> tuple[pl.DataFrame, list[tuple[int | None, str, str]]]:
+    """Line by line: keep the good lines, reject each line that is too long or not UTF-8."""
+    rejects: list[tuple[int | None, str, str]] = []
+    keep_line: list[int] = []
+    keep_text: list[str] = []
+    for i, raw in enumerate(data.split(b"\n"), start=1):
+        if len(raw) > MAX_LINE_BYTES:
+            rejects.append(
+                (
+                    i,
+                    raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                    f"line of {len(raw):,} bytes is longer than the {MAX_LINE_BYTES:,}-byte limit",
+                )
+            )
+            continue
+        try:
+            keep_text.append(raw.decode("utf-8").removesuffix("\r"))
+            keep_line.append(i)
+        except UnicodeDecodeError as exc:
+            rejects.append(
+                (
+                    i,
+                    raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                    f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
+                )
+            )
+    frame = pl.DataFrame(
+        {"_line": pl.Series(keep_line, dtype=pl.UInt32), "_text": pl.Series(keep_text, dtype=pl.String)}
+    )
+    return frame, rejects
 
 
 def read_lines(path: Path) -> Lines:

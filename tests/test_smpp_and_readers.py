@@ -65,6 +65,20 @@ def test_smpp_receipt_quirks(text: str, expected: tuple) -> None:
     assert row["receipt_shape"] == "smpp"
 
 
+def test_a_field_only_after_text_is_still_found_for_that_receipt_alone() -> None:
+    frame = _receipts([
+        "id:a1 done date:2611030816 stat:DELIVRD err:000 text:hi",
+        "id:a2 done date:2611030817 text:late fields stat:UNDELIV err:012",  # only after text:
+        "id:a3 done date:2611030818 stat:EXPIRED err:000 text:stat:DELIVRD",  # text never overrides
+    ])  # fmt: skip
+    got = frame.select("provider_message_id", "stat", "err", "done_at").rows()
+    assert got == [
+        ("a1", "DELIVRD", "000", "2026-11-03T08:16:00+00:00"),
+        ("a2", "UNDELIV", "012", "2026-11-03T08:17:00+00:00"),
+        ("a3", "EXPIRED", "000", "2026-11-03T08:18:00+00:00"),
+    ]
+
+
 def test_phone_normalisation_uses_default_region() -> None:
     assert to_e164("06 12 34 56 78") == "+33612345678"
     assert to_e164("0033612345678") == "+33612345678"
