@@ -77,7 +77,7 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
 def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = None) -> IngestSummary:
     """Ingest the given arrival days of one feed into the lake, skipping unchanged ones."""
     paths = resolve_paths()
-    phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
+    phones: PhoneMemo | None = None  # loaded when a partition needs it, saved once at the end
     summary = IngestSummary()
     quarantine, files, rows = [summary.quarantine], [summary.files], []
     for day in days:
@@ -86,6 +86,7 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
             summary.days_unchanged += 1
             continue
         started = time.perf_counter()
+        phones = phones or PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
         result = ingest_partition(paths.landing, feed, day, phones)
         if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
             rebuild.note_reingested(paths.lake, f"{feed}/date={day}")
@@ -100,7 +101,8 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
                 f"{feed} {day}: {result.files.height} files, {result.rows.height:,} rows kept, "
                 f"{result.quarantine.height} quarantined in {time.perf_counter() - started:.1f}s"
             )
-    phones.save()
+    if phones is not None:
+        phones.save()
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
     summary.rows = pl.concat(rows) if rows else None
     return summary
