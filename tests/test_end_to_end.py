@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from tests.landing_builder import clean_env
+from tests.warehouse import read_tables
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 
@@ -20,22 +21,6 @@ def _run(*args: str, env: dict) -> subprocess.CompletedProcess:
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
     return clean_env(SMS_DATA_DIR=str(root), DAGSTER_HOME=str(root / "dagster_home"))
-
-
-def _marts(db: Path) -> dict[str, list]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {
-            t: con.execute(f"select * from marts.{t} order by all").fetchall()
-            for t in (
-                "fct_launch_contacts",
-                "mart_campaign_summary",
-                "mart_not_sent_reasons",
-                "mart_reached_statuses",
-            )
-        }
-    finally:
-        con.close()
 
 
 def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
@@ -51,7 +36,7 @@ def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
     docs = (root / "warehouse" / "data_docs" / "index.html").read_text()
     assert "lake_send_logs" in docs and "marts_contract" in docs  # one site for every suite of the run
     db = root / "warehouse" / "sms.duckdb"
-    marts = _marts(db)
+    marts = read_tables(db)
 
     con = duckdb.connect(str(db), read_only=True)
     bad = con.execute(
@@ -71,7 +56,7 @@ def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
 
     again = _run("run", env=env)
     assert again.returncode == 0 and "0 day(s) new" in again.stdout
-    assert _marts(db) == marts  # idempotent
+    assert read_tables(db) == marts  # idempotent
 
     # a late receipt day lands: a message still with the carrier becomes delivered
     con = duckdb.connect(str(db), read_only=True)

@@ -16,16 +16,10 @@ import duckdb
 from orchestration import rebuild
 from orchestration.settings import Paths
 from tests.landing_builder import clean_env
+from tests.warehouse import MARTS, read_tables
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
-TABLES = (
-    "marts.fct_launch_contacts",
-    "marts.mart_campaign_summary",
-    "marts.mart_not_sent_reasons",
-    "marts.mart_reached_statuses",
-    "audit.orphan_receipts",
-    "audit.unattributed_keyword_optouts",
-)
+TABLES = (*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts")
 CONTACT_COLUMNS = [  # contract/marts.md, in its order
     "launch_id", "contact_id", "campaign_id", "phone_e164", "outcome", "not_sent_reason", "reached_status",
     "provider", "provider_message_id", "segments", "submitted_at", "final_receipt_at",
@@ -43,14 +37,6 @@ def _run(data: Path, landing: Path) -> str:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
-
-
-def _tables(db: Path) -> dict[str, list]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in TABLES}
-    finally:
-        con.close()
 
 
 def _arrival_days(landing: Path) -> list[str]:
@@ -99,8 +85,8 @@ def test_day_by_day_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
 
     cold = tmp_path / "cold"
     _run(cold, full)
-    staged_tables = _tables(staged / "warehouse" / "sms.duckdb")
-    assert staged_tables == _tables(cold / "warehouse" / "sms.duckdb")
+    staged_tables = read_tables(staged / "warehouse" / "sms.duckdb", TABLES)
+    assert staged_tables == read_tables(cold / "warehouse" / "sms.duckdb", TABLES)
     assert len(staged_tables["marts.fct_launch_contacts"]) == 1500
     unsubscribed = [r for r in staged_tables["marts.fct_launch_contacts"] if r[:2] == (launch, contact)]
     assert unsubscribed[0][-2] is True  # the late click counted

@@ -12,7 +12,7 @@ import pytest
 from ingestion.ingest import ingest_partition
 from ingestion.lake import ensure_schemas, write_partition
 from tests.landing_builder import jsonl, send_logs_csv, write_file
-from tests.warehouse import Built
+from tests.warehouse import MARTS, Built
 
 D1, D2, D5, D6 = "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"
 T = "2026-11-03T08:00:00Z"
@@ -147,11 +147,7 @@ def test_late_rows_overturn_it_contact_by_contact(builds) -> None:
     assert after[("L1", "c30")] == ("sent", None, "with_carrier", True, False)  # the late click
 
 
-@pytest.mark.parametrize(
-    "table",
-    ["marts.fct_launch_contacts", "marts.mart_campaign_summary", "marts.mart_not_sent_reasons",
-     "marts.mart_reached_statuses", "audit.orphan_receipts", "audit.unattributed_keyword_optouts"],
-)  # fmt: skip
+@pytest.mark.parametrize("table", [*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts"])
 def test_the_incremental_build_equals_a_full_rebuild(builds, table: str) -> None:
     sql = f"select * exclude (_watermark) from {table} order by all" if table.endswith("contacts") else (
         f"select * from {table} order by all"

@@ -8,21 +8,12 @@ import textwrap
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.landing_builder import clean_env
+from tests.warehouse import read_tables
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
-TABLES = ("fct_launch_contacts", "mart_campaign_summary", "mart_not_sent_reasons", "mart_reached_statuses")
-
-
-def _marts(db: Path) -> dict[str, list]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in TABLES}
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +37,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> dict[s
     data = tmp_path_factory.mktemp("reference")
     done = _run(_env(data, landing))
     assert done.returncode == 0, done.stderr[-2000:]
-    return _marts(data / "warehouse" / "sms.duckdb")
+    return read_tables(data / "warehouse" / "sms.duckdb")
 
 
 def _kill_when(env: dict, ready) -> None:
@@ -75,7 +66,7 @@ def test_killed_run_then_rerun_gives_identical_marts(
     assert not (tmp_path / "warehouse" / "sms.duckdb").exists()  # nothing half-built was published
     done = _run(env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert _marts(tmp_path / "warehouse" / "sms.duckdb") == reference
+    assert read_tables(tmp_path / "warehouse" / "sms.duckdb") == reference
 
 
 READER = textwrap.dedent(

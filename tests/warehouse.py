@@ -17,6 +17,23 @@ from tests.landing_builder import clean_env
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
+MARTS = (
+    "marts.fct_launch_contacts",
+    "marts.mart_campaign_summary",
+    "marts.mart_not_sent_reasons",
+    "marts.mart_reached_statuses",
+)
+
+
+def read_tables(db: Path, tables: tuple[str, ...] = MARTS) -> dict[str, list]:
+    """Every row of each table (schema-qualified), in a stable order, from a DuckDB file opened read-only."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+    finally:
+        con.close()
+
+
 def ingest_all(landing: Path, lake: Path) -> None:
     ensure_schemas(lake)
     for feed, days in landing_partitions(landing).items():

@@ -7,14 +7,11 @@
    The orchestrator asks for `--full-refresh` when something else changed (models,
    seeds, a partition ingested again): see orchestration/rebuild.py. #}
 
-{# the latest ingestion time in the lake: what a build has seen #}
-{% macro lake_watermark() -%}
-    (select max(ingested_at) from (
-        {%- for feed in ['launches', 'send_logs', 'credit_blocks', 'dlrs', 'unsubscribes', 'inbound_sms'] %}
-        select max(_ingested_at) as ingested_at from {{ source('lake', feed) }}
-        {%- if not loop.last %} union all{% endif %}
-        {%- endfor %}
-    ))
+{# the stamp of the rows a build writes: when it started. Every lake row it could read was
+   ingested before that; any row ingested later is newer than the stamp. (`sms-warehouse run`
+   never ingests while dbt builds.) #}
+{% macro build_watermark() -%}
+    '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00'::timestamptz  {#- run_started_at is UTC #}
 {%- endmacro %}
 
 {# what this model had seen at its last build (the earliest time when it is new) #}
@@ -23,9 +20,9 @@
 {%- endmacro %}
 
 {# `relation` restricted to the keys that have a row newer than this model's last build
-   (all of it on a full build) #}
-{% macro rows_of_changed_keys(relation, keys, stamp='ingested_at') -%}
-    {%- if is_incremental() -%}
+   (all of it on a full build). The model passes `is_incremental()`, so unit tests can set it. #}
+{% macro rows_of_changed_keys(relation, keys, incremental, stamp='ingested_at') -%}
+    {%- if incremental -%}
     select everything.*
     from {{ relation }} as everything
     semi join (

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', unique_key=['launch_id', 'contact_id'], incremental_strategy='delete+insert') }}
 
 with send_logs as (
-    {{ rows_of_changed_keys(ref('stg_send_logs'), ['launch_id', 'contact_id']) }}
+    {{ rows_of_changed_keys(ref('stg_send_logs'), ['launch_id', 'contact_id'], is_incremental()) }}
 ),
 
 ranked as (
@@ -28,6 +28,6 @@ select
     provider,
     provider_message_id,
     segments,
-    {{ lake_watermark() }} as _watermark
+    {{ build_watermark() }} as _watermark
 from ranked
 where row_num = 1

@@ -6,7 +6,7 @@
 ) }}
 
 with receipts as (
-    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id']) }}
+    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id'], is_incremental()) }}
 ),
 
 states as (
@@ -48,7 +48,7 @@ select
         when permanent_errors.err_code is not null then 'rejected_hard_bounce'
         else 'rejected_soft_bounce'
     end as reached_status,
-    {{ lake_watermark() }} as _watermark
+    {{ build_watermark() }} as _watermark
 from ranked
 left join permanent_errors on ranked.err_code = permanent_errors.err_code
 where ranked.row_num = 1

@@ -19,5 +19,5 @@ contacts as (
     select launch_id, contact_id from credit_contacts
 )
 
-select launch_id, contact_id, {{ lake_watermark() }} as _watermark
+select launch_id, contact_id, {{ build_watermark() }} as _watermark
 from contacts

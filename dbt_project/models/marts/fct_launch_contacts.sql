@@ -111,7 +111,7 @@ final as (
         receipts.done_at as final_receipt_at,
         decided.is_sent and unsubscribed.contact_id is not null as unsubscribed_via_link,
         decided.is_sent and keyword_optouts.launch_id is not null as opted_out_by_keyword,
-        {{ lake_watermark() }} as _watermark
+        {{ build_watermark() }} as _watermark
     from decided
     left join receipts
         on decided.submit_result = 'accepted'
