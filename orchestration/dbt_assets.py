@@ -51,12 +51,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
     """
     paths = resolve_paths()
     paths.export_env()  # dbt reads the lake and build-database paths from the environment
-    why = rebuild.reasons(paths, asked=config.full_refresh)
-    args = ["build", "--full-refresh"] if why else ["build"]  # the decorator excludes unit tests
-    context.log.info(f"full rebuild: {'; '.join(why)}" if why else "incremental build")
-    invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
-    rebuild.record_build(paths)
+    with rebuild.lake_turn(paths.lake):  # no partition is written while dbt reads the lake
+        why = rebuild.reasons(paths, asked=config.full_refresh)
+        args = ["build", "--full-refresh"] if why else ["build"]  # the decorator excludes unit tests
+        context.log.info(f"full rebuild: {'; '.join(why)}" if why else "incremental build")
+        invocation = dbt.cli(args, context=context)
+        yield from invocation.stream()
+        rebuild.record_build(paths)
     keep_partial_parse(invocation.target_path)
 
 

@@ -16,14 +16,21 @@ State lives in two small files: `lake/_state/` (the lake's id, the pending-rebui
 note written by ingestion) and `<build db>.state.json` (what the last successful
 build saw). Both are written atomically and only after the work they describe, so
 a crash at any point leads at worst to a rebuild that was not needed.
+
+Ingestion and the dbt build take turns on the lake (`lake_turn`): a build stamps
+its rows with its start time, so it must not run while a partition is being
+written, or those rows could be missed by this build and the next.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, Paths
@@ -96,3 +103,19 @@ def record_build(paths: Paths) -> None:
     state = {"project": project_digest(), "lake_id": lake_id(paths.lake)}
     _write(_build_state(paths), json.dumps(state))
     (_state_dir(paths.lake) / "rebuild_needed").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def lake_turn(lake: Path) -> Iterator[None]:
+    """Hold the lake for writing partitions or for a dbt build; waits while another run holds it.
+
+    An advisory lock on `lake/_state/lock`, released when the process ends, even by a crash.
+    """
+    path = _state_dir(lake) / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

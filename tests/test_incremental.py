@@ -9,6 +9,8 @@ import json
 import shutil
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -138,3 +140,25 @@ def test_any_change_to_models_seeds_or_macros_changes_the_digest(tmp_path: Path)
     assert rebuild.project_digest(project) == before  # stable
     (project / "seeds/permanent_errors.csv").write_text("err_code\n1\n2\n")  # an operator adds an error
     assert rebuild.project_digest(project) != before
+
+
+def test_ingestion_and_builds_take_turns_on_the_lake(tmp_path: Path) -> None:
+    """A build stamps rows with its start, so it must wait while another process writes the lake."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import sys, time
+            from pathlib import Path
+            from orchestration import rebuild
+            with rebuild.lake_turn(Path(sys.argv[1])):
+                print("holding", flush=True)
+                time.sleep(2)
+        """), str(tmp_path / "lake")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    started = time.monotonic()
+    with rebuild.lake_turn(tmp_path / "lake"):
+        waited = time.monotonic() - started
+    assert holder.wait(timeout=30) == 0
+    assert waited > 1.0  # it waited for the other process to let go
