@@ -130,9 +130,11 @@ def run_suite(
     batch = next((b for b in asset.batch_definitions if b.name == "all"), None) or (
         asset.add_batch_definition_whole_dataframe("all")
     )
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=name))
-    for exp in expectations:
-        suite.add_expectation(getattr(gx.expectations, exp.kind)(**exp.kwargs))
+    suite = context.suites.add_or_update(  # stored once, not once per expectation
+        gx.ExpectationSuite(
+            name=name, expectations=[getattr(gx.expectations, e.kind)(**e.kwargs) for e in expectations]
+        )
+    )
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)
     )
