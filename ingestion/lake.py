@@ -53,3 +53,14 @@ def write_partition(lake: Path, feed: str, day: str, result: PartitionResult) ->
     write_atomically(result.rows, partition_path(lake, feed, day))
     write_atomically(result.quarantine, partition_path(lake, feed, day, QUARANTINE))
     write_atomically(result.files, partition_path(lake, feed, day, FILES))
+
+
+def remove_partition(lake: Path, feed: str, day: str) -> None:
+    """Remove one partition's data, quarantine and accounting (each file disappears atomically)."""
+    for kind in (None, QUARANTINE, FILES):
+        path = partition_path(lake, feed, day, kind)
+        path.unlink(missing_ok=True)
+        for leftover in path.parent.glob("*"):  # the fingerprint marker, if any
+            leftover.unlink()
+        if path.parent.is_dir():
+            path.parent.rmdir()

@@ -9,13 +9,14 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
 from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
-from ingestion.lake import partition_path, phone_cache, write_partition
+from ingestion.lake import partition_path, phone_cache, remove_partition, write_partition
 from ingestion.phones import PhoneMemo, default_region
 from orchestration import checks, fingerprint, rebuild
 from orchestration.settings import resolve_paths
@@ -108,6 +109,20 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
     return summary
 
 
+def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
+    """Remove lake partitions that failed their checks and whose landing folder is gone.
+
+    A partition that fails a blocking check stays in the lake unaccepted, to be
+    ingested and checked again; if the operator removes its landing files instead
+    of fixing them, nothing would ever replace it, and the next build would read it.
+    """
+    dropped = [d for d in fingerprint.unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
+    for day in dropped:
+        rebuild.note_reingested(lake, f"{feed}/date={day}")
+        remove_partition(lake, feed, day)
+    return [f"date={d}" for d in dropped]
+
+
 def build_feed_asset(feed: str) -> dg.AssetsDefinition:
     """The asset for one feed; a run over a partition range ingests every day in it at once."""
 
@@ -133,10 +148,14 @@ def build_feed_asset(feed: str) -> dg.AssetsDefinition:
         ],
     )
     def _asset(context: dg.AssetExecutionContext):
-        landing = resolve_paths().landing / feed
+        paths = resolve_paths()
+        landing = paths.landing / feed
         days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
-        with rebuild.lake_turn(resolve_paths().lake):  # not while a dbt build reads the lake
+        with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
+            dropped = drop_abandoned(paths.lake, paths.landing, feed)
             summary = ingest_days(feed, days, context.log)
+        if dropped:
+            context.log.warning(f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone")
         yield dg.MaterializeResult(metadata=summary.metadata())
         rows = summary.rows if summary.rows is not None else pl.DataFrame()
         lake = checks.lake_check(feed, rows, summary.files)

@@ -44,3 +44,15 @@ def record(lake: Path, feed: str, day: str, fingerprint: str) -> None:
     tmp = marker.with_suffix(".tmp")
     tmp.write_text(json.dumps({"fingerprint": fingerprint}))
     tmp.replace(marker)
+
+
+def unaccepted(lake: Path, feed: str) -> list[str]:
+    """Days the lake holds for a feed without a fingerprint: written, but their checks never passed."""
+    root = lake / feed
+    if not root.is_dir():
+        return []
+    return sorted(
+        folder.name.removeprefix("date=")
+        for folder in root.glob("date=*")
+        if (folder / "data.parquet").exists() and not (folder / "_fingerprint.json").exists()
+    )

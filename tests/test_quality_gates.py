@@ -1,10 +1,12 @@
 """Great Expectations suites and the gates they drive: blocking failures stop publication."""
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingestion.feeds import FEEDS
@@ -88,3 +90,13 @@ def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) 
         assert "nothing was built or published" in done.stderr
         assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
     assert (tmp_path / "warehouse" / "data_docs" / "index.html").exists()
+
+    # the operator removes the bad day from the landing zone instead of fixing it: the lake lets
+    # go of the partition that never passed its checks, so no build ever reads it
+    shutil.rmtree(landing / "send_logs" / "date=2026-11-03")
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (tmp_path / "lake" / "send_logs" / "date=2026-11-03").exists()
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
+    assert con.execute("select count(*) from marts.fct_launch_contacts").fetchone() == (0,)
+    con.close()
