@@ -90,7 +90,7 @@ def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = N
         phones = phones or PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
         result = ingest_partition(paths.landing, feed, day, phones)
         if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
-            rebuild.note_reingested(paths.lake, f"{feed}/date={day}")
+            rebuild.note_lake_change(paths.lake, f"{feed}/date={day} was ingested again")
         write_partition(paths.lake, feed, day, result)
         summary.fingerprints[day] = mark
         summary.days_ingested += 1
@@ -118,7 +118,7 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     """
     dropped = [d for d in fingerprint.unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
     for day in dropped:
-        rebuild.note_reingested(lake, f"{feed}/date={day}")
+        rebuild.note_lake_change(lake, f"{feed}/date={day} was removed (failed its checks, landing gone)")
         remove_partition(lake, feed, day)
     return [f"date={d}" for d in dropped]
 

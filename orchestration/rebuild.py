@@ -8,7 +8,7 @@ not change. A full rebuild (`dbt build --full-refresh`) is asked for when:
 - the dbt project changed (models, seeds such as the permanent-error list, macros,
   variables): old rows must be decided again under the new rules;
 - a lake partition that had been ingested was ingested again (a file added to or
-  changed in an old arrival day): rows may have gone as well as come;
+  changed in an old arrival day) or removed: rows may have gone as well as come;
 - the lake is not the one the marts were last built from (wiped, or pointed elsewhere);
 - the user asked (`sms-warehouse run --full-refresh`).
 
@@ -57,9 +57,14 @@ def lake_id(lake: Path) -> str:
     return path.read_text().strip()
 
 
-def note_reingested(lake: Path, partition: str) -> None:
-    """Called before an already-ingested partition is replaced: the next build must be a full one."""
-    _write(_state_dir(lake) / "rebuild_needed", f"{partition} was ingested again\n")
+def note_lake_change(lake: Path, change: str) -> None:
+    """Called before rows may leave the lake (a partition replaced or removed): the next build is a full one."""
+    path = _state_dir(lake) / "rebuild_needed"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        handle.write(change.replace("\n", " ") + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
@@ -93,8 +98,9 @@ def reasons(paths: Paths, asked: bool = False) -> list[str]:
     if last.get("lake_id") != lake_id(paths.lake):
         found.append("the lake is not the one the marts were built from")
     note = _state_dir(paths.lake) / "rebuild_needed"
-    if note.exists():
-        found.append(note.read_text().strip())
+    changes = note.read_text().splitlines() if note.exists() else []
+    if changes:
+        found.append(changes[0] + (f" (and {len(changes) - 1} more)" if len(changes) > 1 else ""))
     return found
 
 

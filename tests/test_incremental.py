@@ -120,8 +120,10 @@ def test_when_a_build_must_start_from_the_whole_lake(tmp_path: Path) -> None:
     assert rebuild.reasons(paths) == []
     assert rebuild.reasons(paths, asked=True) == ["a full refresh was asked for"]
 
-    rebuild.note_reingested(paths.lake, "dlrs/date=2026-11-03")
+    rebuild.note_lake_change(paths.lake, "dlrs/date=2026-11-03 was ingested again")
     assert rebuild.reasons(paths) == ["dlrs/date=2026-11-03 was ingested again"]
+    rebuild.note_lake_change(paths.lake, "dlrs/date=2026-11-04 was ingested again")
+    assert rebuild.reasons(paths) == ["dlrs/date=2026-11-03 was ingested again (and 1 more)"]
     rebuild.record_build(paths)
     assert rebuild.reasons(paths) == []
 
