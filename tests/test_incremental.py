@@ -29,9 +29,9 @@ CONTACT_COLUMNS = [  # contract/marts.md, in its order
 ]  # fmt: skip
 
 
-def _run(data: Path, landing: Path) -> str:
+def _run(data: Path, landing: Path, *flags: str) -> str:
     done = subprocess.run(
-        [CLI, "run"],
+        [CLI, "run", *flags],
         env=clean_env(SMS_DATA_DIR=str(data), SMS_LANDING_DIR=str(landing)),
         capture_output=True,
         text=True,
@@ -81,12 +81,16 @@ def test_day_by_day_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
     for root in (full, landing):
         (root / "unsubscribes" / f"date={days[0]}" / "late.jsonl").write_text(extra + "\n")
     out = _run(staged, landing)
+    build = duckdb.connect(str(staged / "warehouse" / "sms.build.duckdb"), read_only=True)
+    stamps = build.execute("select count(distinct _watermark) from marts.fct_launch_contacts").fetchone()
+    build.close()
+    assert stamps == (1,)  # every contact rewritten by this one build, not merged into older ones
     assert f"dbt: full rebuild (unsubscribes/date={days[0]} was ingested again)" in out
     staged_paths = Paths(landing, staged / "lake", staged / "warehouse" / "sms.duckdb", staged / "exports")
     assert rebuild.reasons(staged_paths) == []  # and the next build is incremental again
 
     cold = tmp_path / "cold"
-    _run(cold, full)
+    assert "dbt: full rebuild (a full refresh was asked for)" in _run(cold, full, "--full-refresh")
     staged_tables = read_tables(staged / "warehouse" / "sms.duckdb", TABLES)
     assert staged_tables == read_tables(cold / "warehouse" / "sms.duckdb", TABLES)
     assert len(staged_tables["marts.fct_launch_contacts"]) == 1500
