@@ -30,7 +30,7 @@ def timed_run(env: dict) -> tuple[float, float]:
     if proc.returncode:
         sys.exit(f"run failed:\n{out[-3000:]}")
     for line in out.splitlines():
-        if "ingestion done" in line or "dbt built" in line or "published" in line:
+        if any(step in line for step in ("ingestion done", "dbt: ", "dbt built", "published")):
             print("    " + line)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return took, peak

@@ -122,6 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_writable(paths.warehouse.parent, "warehouse")
     _check_not_locked(paths.build_db)
     paths.export_env()
+    # dagster-dbt echoes dbt's progress lines to stdout: no colour codes in logs and files
+    os.environ.setdefault("DBT_USE_COLORS", "true" if sys.stdout.isatty() else "false")
     started = time.perf_counter()
     _progress(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
 
