@@ -11,16 +11,20 @@ import hashlib
 import json
 from pathlib import Path
 
+from ingestion.feeds import FEEDS
 from ingestion.ingest import partition_files
 from ingestion.lake import partition_path
+from ingestion.phones import default_region
 
 INGEST_VERSION = "2"  # bump when ingestion changes what it writes, to re-ingest everything
 
 
 def landing_fingerprint(landing: Path, feed: str, day: str) -> str:
-    """A digest of the partition's files (name, size, mtime) and the ingestion version."""
+    """A digest of the partition's files (name, size, mtime), the ingestion version and, for feeds
+    with phone numbers, the default region they were normalised with."""
     items = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in partition_files(landing, feed, day)]
-    return hashlib.sha256(json.dumps([INGEST_VERSION, items]).encode()).hexdigest()[:16]
+    region = default_region() if FEEDS[feed].phone_columns else None
+    return hashlib.sha256(json.dumps([INGEST_VERSION, region, items]).encode()).hexdigest()[:16]
 
 
 def _marker(lake: Path, feed: str, day: str) -> Path:

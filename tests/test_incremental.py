@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration import rebuild
 from orchestration.settings import Paths
@@ -168,3 +169,20 @@ def test_ingestion_and_builds_take_turns_on_the_lake(tmp_path: Path) -> None:
         waited = time.monotonic() - started
     assert holder.wait(timeout=30) == 0
     assert waited > 1.0  # it waited for the other process to let go
+
+
+def test_a_new_default_region_ingests_phone_feeds_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers without a country prefix depend on SMS_DEFAULT_REGION: lake phones must follow it."""
+    from orchestration.fingerprint import landing_fingerprint
+
+    for feed in ("send_logs", "dlrs"):
+        (tmp_path / feed / "date=2026-11-03").mkdir(parents=True)
+        (tmp_path / feed / "date=2026-11-03" / "a.csv").write_text("x\n")
+    monkeypatch.setenv("SMS_DEFAULT_REGION", "FR")
+    before = {f: landing_fingerprint(tmp_path, f, "2026-11-03") for f in ("send_logs", "dlrs")}
+    monkeypatch.setenv("SMS_DEFAULT_REGION", "GB")
+    after = {f: landing_fingerprint(tmp_path, f, "2026-11-03") for f in ("send_logs", "dlrs")}
+    assert after["send_logs"] != before["send_logs"]  # re-ingested with the new region
+    assert after["dlrs"] == before["dlrs"]  # receipts carry no phone numbers
