@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 
-def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
-    """Write Parquet under a temporary name in the same folder, fsync, then rename over the target."""
+@contextlib.contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """A temporary path beside `target` to write; when the block ends well it is fsynced and
+    renamed over `target`, otherwise removed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
+    """Write Parquet (zstd, with statistics) atomically."""
+    with replacing(target) as tmp:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+
+
+def write_text_atomically(text: str, target: Path) -> None:
+    """Write a small text file atomically."""
+    with replacing(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -38,7 +38,7 @@ FILES_SCHEMA = {
     "quarantined": pl.Int64,
     "file_error": pl.String,
 }
-_REJECT_SCHEMA = {"file": pl.String, "line": pl.UInt32, "reason": pl.String, "raw": pl.String}
+_REJECT_SCHEMA = {c: QUARANTINE_SCHEMA[c] for c in ("file", "line", "reason", "raw")}
 _SUFFIXES = {
     "csv": (".csv", ".csv.gz"),
     "parquet": (".parquet",),

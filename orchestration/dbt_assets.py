@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from ingestion.atomic import replacing
 from orchestration import rebuild
 from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
@@ -70,10 +71,8 @@ def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> N
     """
     state = run_target / "partial_parse.msgpack"
     if state.exists():
-        target = project.project_dir / project.target_path / state.name
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(state, tmp)
-        tmp.replace(target)
+        with replacing(project.project_dir / project.target_path / state.name) as tmp:
+            shutil.copyfile(state, tmp)
 
 
 class DbtCli(DbtCliResource):

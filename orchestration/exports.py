@@ -8,13 +8,13 @@ export root.
 
 from __future__ import annotations
 
-import os
+import csv
 import re
-import uuid
 from pathlib import Path
 
 import duckdb
 
+from ingestion.atomic import replacing
 from orchestration.vocabulary import NOT_SENT_REASONS, REACHED_STATUSES
 
 LISTS = REACHED_STATUSES + NOT_SENT_REASONS
@@ -80,21 +80,8 @@ def export_lists(
         con.close()
 
 
-def _csv_field(value: str | None) -> str:
-    if value is None:
-        return ""
-    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\r\n') else value
-
-
 def _write_csv(path: Path, rows: list[tuple[str, str | None]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("contact_id,phone_e164\n")
-            fh.writelines(f"{_csv_field(c)},{_csv_field(p)}\n" for c, p in rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("contact_id", "phone_e164"))
+        writer.writerows(rows)

@@ -19,7 +19,7 @@ from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
 from ingestion.lake import partition_path, phone_cache, remove_partition, write_partition
 from ingestion.phones import PhoneMemo, default_region
 from orchestration import checks, fingerprint, rebuild
-from orchestration.settings import resolve_paths
+from orchestration.settings import Paths, resolve_paths
 
 # backfill_policy is beta; single-run partition ranges are what `sms-warehouse run` wants
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -75,9 +75,10 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
     return "\n".join(lines)
 
 
-def ingest_days(feed: str, days: list[str], log: dg.DagsterLogManager | None = None) -> IngestSummary:
+def ingest_days(
+    paths: Paths, feed: str, days: list[str], log: dg.DagsterLogManager | None = None
+) -> IngestSummary:
     """Ingest the given arrival days of one feed into the lake, skipping unchanged ones."""
-    paths = resolve_paths()
     phones: PhoneMemo | None = None  # loaded when a partition needs it, saved once at the end
     summary = IngestSummary()
     quarantine, files, rows = [summary.quarantine], [summary.files], []
@@ -153,16 +154,15 @@ def build_feed_asset(feed: str) -> dg.AssetsDefinition:
         days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
         with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
             dropped = drop_abandoned(paths.lake, paths.landing, feed)
-            summary = ingest_days(feed, days, context.log)
+            summary = ingest_days(paths, feed, days, context.log)
         if dropped:
             context.log.warning(f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone")
         yield dg.MaterializeResult(metadata=summary.metadata())
         rows = summary.rows if summary.rows is not None else pl.DataFrame()
         lake = checks.lake_check(feed, rows, summary.files)
         if lake.passed:
-            lake_dir = resolve_paths().lake
             for day, mark in summary.fingerprints.items():
-                fingerprint.record(lake_dir, feed, day, mark)
+                fingerprint.record(paths.lake, feed, day, mark)
         yield lake
         yield checks.ingest_report(feed, summary.quarantine, summary.files)
 

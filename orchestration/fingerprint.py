@@ -11,6 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from ingestion.atomic import write_text_atomically
 from ingestion.feeds import FEEDS
 from ingestion.ingest import partition_files
 from ingestion.lake import partition_path
@@ -44,10 +45,7 @@ def stored(lake: Path, feed: str, day: str) -> str | None:
 
 def record(lake: Path, feed: str, day: str, fingerprint: str) -> None:
     """Remember what was ingested, written after the partition itself (so a crash re-ingests)."""
-    marker = _marker(lake, feed, day)
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"fingerprint": fingerprint}))
-    tmp.replace(marker)
+    write_text_atomically(json.dumps({"fingerprint": fingerprint}), _marker(lake, feed, day))
 
 
 def unaccepted(lake: Path, feed: str) -> list[str]:

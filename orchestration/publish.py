@@ -10,48 +10,47 @@ are not published.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import duckdb
+
+from ingestion.atomic import replacing
 
 PUBLISHED_SCHEMAS = ("marts", "audit")
 
 
 def publish(build_db: Path, published: Path) -> dict[str, int]:
     """Copy the published schemas of `build_db` into `published`; returns rows per table."""
-    published.parent.mkdir(parents=True, exist_ok=True)
-    tmp = published.with_name(f".{published.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
-    try:
-        con = duckdb.connect(str(tmp))
+    with replacing(published) as tmp:
         try:
-            con.execute(f"attach '{build_db}' as build (read_only)")
-            tables = con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'build' and table_schema in ? and table_type = 'BASE TABLE' "
-                "order by 1, 2",
-                [list(PUBLISHED_SCHEMAS)],
-            ).fetchall()
-            for schema in PUBLISHED_SCHEMAS:
-                con.execute(f"create schema if not exists {schema}")
-            for schema, table in tables:
-                columns = _public_columns(con, schema, table)
-                con.execute(f"create table {schema}.{table} as select {columns} from build.{schema}.{table}")
-                counts[f"{schema}.{table}"] = con.execute(
-                    f"select count(*) from {schema}.{table}"
-                ).fetchone()[0]
-            con.execute("detach build")
-            con.execute("checkpoint")
+            con = duckdb.connect(str(tmp))
+            try:
+                counts = _copy_schemas(con, build_db)
+            finally:
+                con.close()
         finally:
-            con.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, published)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return counts
+
+
+def _copy_schemas(con: duckdb.DuckDBPyConnection, build_db: Path) -> dict[str, int]:
+    con.execute(f"attach '{build_db}' as build (read_only)")
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = 'build' and table_schema in ? and table_type = 'BASE TABLE' "
+        "order by 1, 2",
+        [list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+    for schema in PUBLISHED_SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    counts: dict[str, int] = {}
+    for schema, table in tables:
+        columns = _public_columns(con, schema, table)
+        con.execute(f"create table {schema}.{table} as select {columns} from build.{schema}.{table}")
+        counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+    con.execute("detach build")
+    con.execute("checkpoint")
     return counts
 
 

@@ -4,14 +4,10 @@ import dagster as dg
 
 from orchestration.dbt_assets import warehouse_models
 from orchestration.exports import export_lists
-from orchestration.publish import publish
+from orchestration.publish import PUBLISHED_SCHEMAS, publish
 from orchestration.settings import resolve_paths
 
-PUBLISHED_MODELS = (
-    "fct_launch_contacts", "mart_campaign_summary", "mart_not_sent_reasons", "mart_reached_statuses",
-    "orphan_receipts", "unattributed_keyword_optouts", "quarantine_summary", "ingest_files",
-)  # fmt: skip
-_upstream = [k for k in warehouse_models.keys if k.path[-1] in PUBLISHED_MODELS]
+_upstream = [k for k in warehouse_models.keys if k.path[0] in PUBLISHED_SCHEMAS]  # what publish() copies
 
 
 @dg.asset(group_name="published", deps=_upstream, kinds={"duckdb"})

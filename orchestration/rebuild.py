@@ -33,16 +33,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingestion.atomic import write_text_atomically
 from orchestration.settings import DBT_PROJECT_DIR, Paths
 
 _PROJECT_PARTS = ("models", "seeds", "macros", "dbt_project.yml")
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def _state_dir(lake: Path) -> Path:
@@ -53,7 +47,7 @@ def lake_id(lake: Path) -> str:
     """A random id given to a lake when it is first used, so the marts know which lake they reflect."""
     path = _state_dir(lake) / "lake_id"
     if not path.exists():
-        _write(path, uuid.uuid4().hex)
+        write_text_atomically(uuid.uuid4().hex, path)
     return path.read_text().strip()
 
 
@@ -107,7 +101,7 @@ def reasons(paths: Paths, asked: bool = False) -> list[str]:
 def record_build(paths: Paths) -> None:
     """After a successful build: remember what it saw, and clear the pending-rebuild note."""
     state = {"project": project_digest(), "lake_id": lake_id(paths.lake)}
-    _write(_build_state(paths), json.dumps(state))
+    write_text_atomically(json.dumps(state), _build_state(paths))
     (_state_dir(paths.lake) / "rebuild_needed").unlink(missing_ok=True)
 
 

@@ -8,10 +8,15 @@ L3 is declared but has nobody on its list. Each expected number below can be
 checked by reading the rows that make it.
 """
 
+import csv
 from pathlib import Path
 
 import pytest
+import yaml
 
+from ingestion.feeds import FEEDS
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.vocabulary import NOT_SENT_REASONS, REACHED_STATUSES
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 from tests.warehouse import Built, build
 
@@ -261,3 +266,31 @@ def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
         "invalid_number.csv",
         "rejected_hard_bounce.csv",
     ]  # fmt: skip  (no temporary file left behind)
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    with open(DBT_PROJECT_DIR / "seeds" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_seeds_hold_the_contracts_lists() -> None:
+    """contract: the permanent errors, stop keywords, receipt states, statuses and reasons as written there."""
+    assert sorted(int(r["err_code"]) for r in _seed("permanent_errors")) == [1, 5, 9, 11, 12]
+    assert {r["keyword"] for r in _seed("stop_keywords")} == {
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "STOPP",
+    }  # fmt: skip
+    states = {r["stat"]: (r["is_final"], r["reached_status"]) for r in _seed("receipt_states")}
+    assert states == {
+        "ENROUTE": ("false", "with_carrier"), "ACCEPTD": ("false", "with_carrier"),  # interim
+        "DELIVRD": ("true", "delivery_successful"), "UNKNOWN": ("true", "delivery_status_unknown"),
+        "EXPIRED": ("true", "rejected_soft_bounce"), "DELETED": ("true", "rejected_soft_bounce"),
+        "UNDELIV": ("true", "rejected_by_error"), "REJECTD": ("true", "rejected_by_error"),  # hard or soft by err
+    }  # fmt: skip
+    assert set(REACHED_STATUSES) == {
+        "with_carrier", "provider_error", "provider_accepted", "rejected_hard_bounce",
+        "rejected_soft_bounce", "delivery_status_unknown", "delivery_successful",
+    }  # fmt: skip
+    assert set(NOT_SENT_REASONS) == {"hard_bounce", "opted_out", "invalid_number", "insufficient_credit"}
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"]["lake_feeds"] == list(FEEDS)  # the dbt side names every ingested feed
+    assert project["vars"]["keyword_attribution_days"] == 7

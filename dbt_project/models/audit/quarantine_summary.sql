@@ -1,7 +1,6 @@
 -- rows ingestion refused, counted per feed and reason (file-level problems have no line)
-{% set feeds = ['launches', 'send_logs', 'credit_blocks', 'dlrs', 'unsubscribes', 'inbound_sms'] %}
 with quarantined as (
-    {% for feed in feeds %}
+    {% for feed in var('lake_feeds') %}
     select feed, arrival_date, file, line, reason from {{ source('lake_quarantine', feed) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
