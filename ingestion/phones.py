@@ -1,8 +1,9 @@
 """E.164 normalisation with Google's libphonenumber rules, each distinct number parsed once.
 
 Formatting characters that libphonenumber ignores anyway are stripped first, so
-`06 12 34 56 78` and `06.12.34.56.78` share one parse; large batches are spread
-over the machine's cores.
+`06 12 34 56 78` and `06.12.34.56.78` share one parse. Plain digit numbers are
+decided column-wise by `e164_vectorised` (the same metadata, applied the same
+way); the others go through `phonenumbers`, large batches spread over the cores.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import phonenumbers
 import polars as pl
+
+from ingestion.e164_vectorised import decide
 
 DEFAULT_REGION = "FR"
 _FORMATTING = r"[\s.\-()/\u00a0]"
@@ -44,7 +47,7 @@ def _batch(args: tuple[list[str], str]) -> list[str | None]:
     return [to_e164(r, region) for r in raws]
 
 
-def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
+def _parse_slowly(keys: list[str], region: str) -> pl.DataFrame:
     workers = min(os.cpu_count() or 1, 8)
     if len(keys) >= _PARALLEL_FROM and workers > 1:
         size = -(-len(keys) // (workers * 4))
@@ -54,6 +57,14 @@ def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
     else:
         values = _batch((keys, region))
     return pl.DataFrame({"_phone_key": keys, "_e164": values}, schema=_SCHEMA)
+
+
+def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
+    """Plain digit keys column-wise (same rules, same answers), the rest one by one with `phonenumbers`."""
+    answers = decide(keys, region)
+    rest = answers.filter(~pl.col("_decided"))["_phone_key"].to_list()
+    decided = answers.filter(pl.col("_decided")).select(*_SCHEMA)
+    return pl.concat([decided, _parse_slowly(rest, region)]) if rest else decided
 
 
 class PhoneMemo:
