@@ -7,6 +7,8 @@ command -v "$PY" >/dev/null || PY=python3
 if ! "$PY" -m uv --version >/dev/null 2>&1; then
   "$PY" -m pip install --quiet --disable-pip-version-check "uv>=0.13,<0.14"
 fi
-UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI machines), Python would otherwise
+# compile every imported module again in every process: importing GX alone took 12 s instead of 6
+UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet --compile-bytecode
 (cd dbt_project && ../.venv/bin/dbt parse --quiet --profiles-dir . >/dev/null)
 echo "ready: .venv/bin/sms-warehouse --help"
