@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -79,6 +80,7 @@ class PhoneMemo:
         self.path = path
         self._known = self._read(path)
         self._fresh = 0
+        self._lock = threading.Lock()
 
     @staticmethod
     def _read(path: Path | None) -> pl.DataFrame:
@@ -90,15 +92,17 @@ class PhoneMemo:
             return pl.DataFrame(schema=_SCHEMA)
 
     def add_e164(self, frame: pl.DataFrame, column: str, target: str) -> pl.DataFrame:
-        """Add `target`, the E.164 form of `column` (null when empty or invalid)."""
+        """Add `target`, the E.164 form of `column` (null when empty or invalid). Thread-safe."""
         frame = frame.with_columns(pl.col(column).str.replace_all(_FORMATTING, "").alias("_phone_key"))
         keys = frame["_phone_key"].unique().drop_nulls()
-        missing = keys.filter(~keys.is_in(self._known["_phone_key"].implode())).to_list()
-        if missing:
-            self._known = pl.concat([self._known, _parse_all(missing, self.region)])
-            self._fresh += len(missing)
+        with self._lock:  # one thread parses a number; the others find it known
+            missing = keys.filter(~keys.is_in(self._known["_phone_key"].implode())).to_list()
+            if missing:
+                self._known = pl.concat([self._known, _parse_all(missing, self.region)])
+                self._fresh += len(missing)
+            known = self._known
         return (
-            frame.join(self._known, on="_phone_key", how="left", maintain_order="left")
+            frame.join(known, on="_phone_key", how="left", maintain_order="left")
             .rename({"_e164": target})
             .drop("_phone_key")
         )
