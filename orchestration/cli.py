@@ -129,10 +129,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from orchestration import dbt_forkserver
     from orchestration.quality import data_docs_at_the_end
 
     instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
-    with data_docs_at_the_end():  # one Data Docs build for every suite of the run
+    # dbt imports itself while ingestion works; one Data Docs build for every suite of the run
+    with dbt_forkserver.running(), data_docs_at_the_end():
         _ingest(instance, paths.landing)
         _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")

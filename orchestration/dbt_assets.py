@@ -17,6 +17,8 @@ from orchestration import rebuild
 from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt through the forkserver `sms-warehouse run` starts (plain dbt when none is up)
+SMS_DBT = Path(sys.executable).with_name("sms-dbt")
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -92,4 +94,6 @@ class DbtCli(DbtCliResource):
         return None
 
 
-dbt_resource = DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+dbt_resource = DbtCli(
+    project_dir=dbt_project, dbt_executable=str(SMS_DBT) if SMS_DBT.exists() else DBT_EXECUTABLE
+)

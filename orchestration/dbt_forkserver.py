@@ -1,0 +1,148 @@
+"""Start dbt before it is needed: a process that has imported dbt forks one child per invocation.
+
+A dbt command spends 4–5 s of one core importing dbt (its dataclass serialisers
+are generated at import time, so compiled bytecode does not help) before it
+builds anything. `sms-warehouse run` starts this server when it begins, so the
+import happens while ingestion works; when the dbt step runs, dagster-dbt starts
+`sms-dbt` (`dbt_client.py`), which hands its argv, environment, working folder
+and stdin/stdout/stderr to the server; the server forks, and the child runs
+dbt's own command line in the already-imported interpreter. Exit codes and
+signals (a cancelled run) pass through. Without a server, `sms-dbt` is plain dbt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+ENV = "SMS_DBT_FORKSERVER"  # the server's socket, for sms-dbt
+_HEADER = struct.Struct("!I")
+
+
+def send_request(conn: socket.socket, request: dict, fds: list[int]) -> None:
+    """A length-prefixed JSON request, with the client's stdin/stdout/stderr attached."""
+    body = json.dumps(request).encode()
+    socket.send_fds(conn, [_HEADER.pack(len(body)) + body], fds)
+
+
+def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+    if len(data) < _HEADER.size:
+        raise ConnectionError("short request")
+    (size,) = _HEADER.unpack_from(data)
+    body = data[_HEADER.size :]
+    while len(body) < size:
+        chunk = conn.recv(size - len(body))
+        if not chunk:
+            raise ConnectionError("request cut short")
+        body += chunk
+    return json.loads(body), fds
+
+
+def _run_dbt(request: dict, fds: list[int]) -> None:
+    """In the forked child: become the client's dbt process, then exit with dbt's code."""
+    code = 1
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["dbt", *request["argv"]]
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        from dbt.cli.main import cli
+
+        cli(prog_name="dbt")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report as dbt would, then exit
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
+    request, fds = _receive_request(conn)
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        conn.close()
+        _run_dbt(request, fds)
+    for fd in fds:
+        os.close(fd)
+
+    def forward_signals() -> None:  # the client relays the signals it gets as one byte each
+        with contextlib.suppress(OSError):
+            while sig := conn.recv(1):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig[0])
+
+    threading.Thread(target=forward_signals, daemon=True).start()
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        conn.sendall(b"%d\n" % os.waitstatus_to_exitcode(status))
+    conn.close()
+
+
+def serve(path: str) -> None:
+    """Listen first (clients may connect and wait), import dbt, then serve invocations one at a time."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    import dbt.adapters.duckdb  # noqa: F401 - the point: imported once, before anyone asks
+    import dbt.cli.main  # noqa: F401
+
+    while True:
+        conn, _ = listener.accept()
+        try:
+            _serve_one(conn, listener)
+        except (OSError, ConnectionError, ValueError):
+            conn.close()
+
+
+@contextlib.contextmanager
+def running() -> Iterator[None]:
+    """Run a forkserver for the duration of the block and point `sms-dbt` at it."""
+    folder = Path(tempfile.mkdtemp(prefix="sms-dbt-"))
+    path = folder / "socket"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.dbt_forkserver", str(path)], stdin=subprocess.DEVNULL
+    )
+    previous = os.environ.get(ENV)
+    os.environ[ENV] = str(path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = previous
+        server.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(5)
+        if server.poll() is None:
+            server.kill()
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -1,0 +1,83 @@
+"""`sms-dbt` through the forkserver behaves as dbt: output, exit codes, environment, cancellation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration import dbt_forkserver
+from orchestration.settings import DBT_PROJECT_DIR
+
+SMS_DBT = str(Path(sys.executable).with_name("sms-dbt"))
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@pytest.fixture()
+def server():
+    with dbt_forkserver.running():
+        yield os.environ[dbt_forkserver.ENV]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return os.environ | {
+        "SMS_LAKE_DIR": str(tmp_path / "lake"),
+        "SMS_BUILD_DB": str(tmp_path / "build.duckdb"),
+        "DBT_USE_COLORS": "false",
+    }
+
+
+def _run(exe: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [exe, *args, "--profiles-dir", "."], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+
+
+def test_a_forked_dbt_lists_what_plain_dbt_lists(server: str, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    forked = _run(SMS_DBT, ["ls", "--select", "marts", "--quiet"], env)
+    plain = _run(DBT, ["ls", "--select", "marts", "--quiet"], env)
+    assert forked.returncode == plain.returncode == 0, forked.stdout + forked.stderr
+    assert forked.stdout == plain.stdout
+    assert "sms_warehouse.marts.fct_launch_contacts" in forked.stdout
+
+
+def test_dbt_errors_keep_their_exit_code_and_message(server: str, tmp_path: Path) -> None:
+    result = subprocess.run([SMS_DBT, "no-such-command"], capture_output=True, text=True, env=_env(tmp_path))
+    assert result.returncode == 2
+    assert "Usage: dbt" in result.stderr and "No such command 'no-such-command'" in result.stderr
+
+
+def test_the_environment_and_folder_are_the_clients(server: str, tmp_path: Path) -> None:
+    """dbt reads the build database from SMS_BUILD_DB at invocation, in the client's folder."""
+    env = _env(tmp_path)
+    result = _run(SMS_DBT, ["show", "--inline", "select 42 as answer", "--quiet", "--output", "json"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"answer": 42' in result.stdout
+    assert (tmp_path / "build.duckdb").exists()
+
+
+def test_a_cancelled_client_stops_its_dbt(server: str, tmp_path: Path) -> None:
+    slow = "select count(*) from range(100000000000) a"  # minutes of work
+    client = subprocess.Popen(
+        [SMS_DBT, "show", "--inline", slow, "--profiles-dir", "."],
+        cwd=DBT_PROJECT_DIR,
+        env=_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(8)  # connected, forked, dbt running the query
+    assert client.poll() is None
+    client.send_signal(signal.SIGINT)  # the client only relays it: it exits when dbt has stopped
+    assert client.wait(timeout=60) != 0
+
+
+def test_without_a_server_sms_dbt_is_plain_dbt(tmp_path: Path) -> None:
+    env = {k: v for k, v in _env(tmp_path).items() if k != dbt_forkserver.ENV}
+    result = subprocess.run([SMS_DBT, "--version"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and "installed: 1.11" in result.stdout
