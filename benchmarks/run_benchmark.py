@@ -53,6 +53,15 @@ def late_receipts(db: Path, landing: Path) -> int:
     return len(rows)
 
 
+def loop_seconds() -> float:
+    """A fixed pure-Python loop: how fast this machine is right now (shared VMs vary by 1.5x)."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -62,6 +71,7 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     env = os.environ | {"SMS_DATA_DIR": str(out)}
 
+    speed = loop_seconds()
     started = time.perf_counter()
     subprocess.run([str(BIN / "sms-warehouse"), "generate", "--out", str(out / "landing"),
                     "--contacts", str(args.contacts)], env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
@@ -69,6 +79,8 @@ def main() -> None:
     cold, peak = timed_run(env)
     late = late_receipts(out / "warehouse" / "sms.duckdb", out / "landing")
     warm, peak2 = timed_run(env)
+    speed = (speed + loop_seconds()) / 2
+    print(f"machine speed       {speed:.2f} s for a 20M-step Python loop (before and after; lower is faster)")
     print(f"contacts            {args.contacts:,}")
     print(f"generate            {gen:.1f} s ({args.contacts / gen:,.0f} contacts/s)")
     print(

@@ -130,11 +130,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from orchestration import dbt_forkserver
-    from orchestration.quality import data_docs_at_the_end
+    from orchestration.gx_worker import validating_in_a_worker
 
     instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
-    # dbt imports itself while ingestion works; one Data Docs build for every suite of the run
-    with dbt_forkserver.running(), data_docs_at_the_end():
+    # dbt and GX import themselves in their own processes while ingestion works;
+    # one Data Docs build for every suite of the run
+    with dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
         _ingest(instance, paths.landing)
         _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")

@@ -27,6 +27,8 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
 daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)
+# the big feeds go first in a run, while the GX worker imports GX (see gx_worker.py)
+FIRST = ("dlrs", "send_logs")
 INGEST_THREADS = 2  # days of one feed read at once
 
 
@@ -148,6 +150,7 @@ def build_feed_asset(feed: str) -> dg.AssetsDefinition:
         partitions_def=daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"polars", "parquet"},
+        op_tags={"dagster/priority": "1" if feed in FIRST else "0"},
         description=FEEDS[feed].description,
         check_specs=[
             dg.AssetCheckSpec(

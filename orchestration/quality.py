@@ -25,6 +25,7 @@ SAMPLE_SIZE = 10
 # (one site build renders many validations for little more than the cost of one)
 _pending: dict[Path, list[Any]] = {}
 _deferred = False
+_worker: Any = None  # a gx_worker.Worker while a run validates in a worker process
 
 
 @dataclass
@@ -121,7 +122,25 @@ def run_suite(
     """Validate `frame` with GX; failing rows are named by `id_columns` in the sample.
 
     With `docs_dir`, the validation is also rendered into the Data Docs site there.
+    Runs in the run's GX worker process when one is up (see gx_worker.py).
     """
+    global _worker
+    if _worker is not None:
+        narrowed = _narrow(frame, expectations, id_columns)
+        try:
+            return _worker.validate(name, narrowed, expectations, docs_dir, id_columns)
+        except (EOFError, OSError):  # the worker died (killed, out of memory): validate here from now on
+            _worker = None
+    return run_suite_here(name, frame, expectations, docs_dir, id_columns)
+
+
+def run_suite_here(
+    name: str,
+    frame: pl.DataFrame,
+    expectations: list[Expectation],
+    docs_dir: Path | None,
+    id_columns: list[str] | None,
+) -> SuiteResult:
     import great_expectations as gx
 
     context = _context(docs_dir)
@@ -224,6 +243,13 @@ def data_docs_at_the_end() -> Iterator[None]:
     finally:
         _deferred = False
         render_data_docs()
+
+
+def start_in_worker(docs_dir: Path | None) -> None:
+    """In a GX worker process (see gx_worker.py): import GX and make its context now, render Data Docs at the end."""
+    global _deferred
+    _deferred = True
+    _context(docs_dir)
 
 
 def expect(kind: str, **kwargs: Any) -> Expectation:

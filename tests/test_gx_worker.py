@@ -1,0 +1,49 @@
+"""GX suites in the run's worker process give the same results as in the calling process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from orchestration import quality
+from orchestration.gx_worker import validating_in_a_worker
+from orchestration.quality import expect, run_suite
+
+# two launches; L2's sums do not add up: one failing row, named by its launch_id
+FRAME = pl.DataFrame({"launch_id": ["L1", "L2"], "sent": [3, 5], "delivered": [3, 4]})
+SUITE = [
+    expect("ExpectColumnValuesToBeUnique", column="launch_id"),
+    expect("ExpectColumnPairValuesToBeEqual", column_A="sent", column_B="delivered"),
+]
+
+
+def test_a_suite_in_the_worker_fails_as_it_does_here(tmp_path: Path) -> None:
+    here = run_suite("sums", FRAME, SUITE, None, ["launch_id"])
+    with validating_in_a_worker(tmp_path / "docs"):
+        assert quality._worker is not None
+        there = run_suite("sums", FRAME, SUITE, tmp_path / "docs", ["launch_id"])
+    assert quality._worker is None
+    assert [(f.expectation, f.unexpected, f.sample) for f in there.failures] == [
+        (f.expectation, f.unexpected, f.sample) for f in here.failures
+    ]
+    assert [row["launch_id"] for row in there.failures[0].sample] == ["L2"]
+    assert (there.rows, there.evaluated) == (2, 2)
+    assert (tmp_path / "docs" / "index.html").exists()  # rendered by the worker when the block ends
+
+
+def test_an_error_in_the_worker_is_raised_to_the_caller(tmp_path: Path) -> None:
+    with validating_in_a_worker(None), pytest.raises(AttributeError, match="ExpectNoSuchThing"):
+        run_suite("broken", FRAME, [expect("ExpectNoSuchThing", column="launch_id")])
+
+
+def test_suites_run_here_when_the_worker_dies(tmp_path: Path) -> None:
+    with validating_in_a_worker(tmp_path / "docs"):
+        worker = quality._worker
+        worker.process.kill()
+        worker.process.wait()
+        result = run_suite("sums", FRAME, SUITE, tmp_path / "docs", ["launch_id"])
+        assert quality._worker is None  # given up: the rest of the run validates here
+    assert [f.expectation for f in result.failures] == ["expect_column_pair_values_to_be_equal"]
+    assert (tmp_path / "docs" / "index.html").exists()
