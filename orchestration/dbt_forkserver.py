@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,8 +103,16 @@ def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
     conn.close()
 
 
-def serve(path: str) -> None:
+def _exit_with(parent: int) -> None:
+    """Stop serving when the run that started the server is gone (even killed with SIGKILL)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def serve(path: str, parent: int) -> None:
     """Listen first (clients may connect and wait), import dbt, then serve invocations one at a time."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
@@ -119,17 +128,18 @@ def serve(path: str) -> None:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[None]:
+def running() -> Iterator[subprocess.Popen]:
     """Run a forkserver for the duration of the block and point `sms-dbt` at it."""
     folder = Path(tempfile.mkdtemp(prefix="sms-dbt-"))
     path = folder / "socket"
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.dbt_forkserver", str(path)], stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "orchestration.dbt_forkserver", str(path), str(os.getpid())],
+        stdin=subprocess.DEVNULL,
     )
     previous = os.environ.get(ENV)
     os.environ[ENV] = str(path)
     try:
-        yield
+        yield server
     finally:
         if previous is None:
             os.environ.pop(ENV, None)
@@ -145,4 +155,4 @@ def running() -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], int(sys.argv[2]))

@@ -81,3 +81,28 @@ def test_without_a_server_sms_dbt_is_plain_dbt(tmp_path: Path) -> None:
     env = {k: v for k, v in _env(tmp_path).items() if k != dbt_forkserver.ENV}
     result = subprocess.run([SMS_DBT, "--version"], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and "installed: 1.11" in result.stdout
+
+
+def test_the_server_ends_when_the_run_that_started_it_is_killed(tmp_path: Path) -> None:
+    """A run SIGKILLed mid-way must not leave a dbt server behind."""
+    pid_file = tmp_path / "server.pid"
+    subprocess.run(
+        [sys.executable, "-c",
+         "import os, sys; from orchestration import dbt_forkserver\n"
+         "with dbt_forkserver.running() as server:\n"
+         f"    open({str(pid_file)!r}, 'w').write(str(server.pid)); os._exit(0)"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=60,
+    )  # fmt: skip
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping; a zombie waiting for init to reap it has ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
