@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
@@ -32,6 +33,8 @@ import polars as pl
 from orchestration import quality
 
 _KEY_ENV = "SMS_GX_WORKER_KEY"
+WORKER_COMMAND = [sys.executable, "-m", "orchestration.gx_worker"]
+_CONNECT_WAIT_S = 30.0
 
 
 class Worker:
@@ -73,6 +76,22 @@ def _validate(name: str, path: str, *args: Any) -> quality.SuiteResult:
 _REQUESTS = {"validate": _validate, "render_data_docs": quality.render_data_docs}
 
 
+def _accept(listener: Listener, worker: subprocess.Popen) -> Connection | None:
+    """The worker's connection (it connects before importing anything heavy); None if it dies or stalls."""
+    accepted: list[Connection] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError, EOFError):  # the listener closes when nobody came
+            accepted.append(listener.accept())
+
+    waiting = threading.Thread(target=accept, daemon=True)
+    waiting.start()
+    deadline = time.monotonic() + _CONNECT_WAIT_S
+    while waiting.is_alive() and worker.poll() is None and time.monotonic() < deadline:
+        waiting.join(0.05)
+    return accepted[0] if accepted else None
+
+
 @contextlib.contextmanager
 def validating_in_a_worker(docs_dir: Path | None) -> Iterator[None]:
     """Within this block, GX suites run in a worker process started now; Data Docs render at its end."""
@@ -80,11 +99,18 @@ def validating_in_a_worker(docs_dir: Path | None) -> Iterator[None]:
     scratch = Path(tempfile.mkdtemp(prefix="sms-gx-"))
     with Listener(family="AF_UNIX", authkey=key) as listener:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.gx_worker", listener.address, str(docs_dir or "")],
+            [*WORKER_COMMAND, listener.address, str(docs_dir or "")],
             env=os.environ | {_KEY_ENV: key.hex()},
             stdin=subprocess.DEVNULL,
         )
-        conn = listener.accept()  # the worker connects before it imports anything heavy
+        conn = _accept(listener, worker)
+    if conn is None:  # it did not start: validate here, Data Docs once at the end
+        worker.kill()
+        worker.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+        with quality.data_docs_at_the_end():
+            yield
+        return
     quality._worker = Worker(conn, scratch, worker)
     try:
         yield

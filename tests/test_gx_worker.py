@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from orchestration import quality
+from orchestration import gx_worker, quality
 from orchestration.gx_worker import validating_in_a_worker
 from orchestration.quality import expect, run_suite
 
@@ -46,4 +47,14 @@ def test_suites_run_here_when_the_worker_dies(tmp_path: Path) -> None:
         result = run_suite("sums", FRAME, SUITE, tmp_path / "docs", ["launch_id"])
         assert quality._worker is None  # given up: the rest of the run validates here
     assert [f.expectation for f in result.failures] == ["expect_column_pair_values_to_be_equal"]
+    assert (tmp_path / "docs" / "index.html").exists()
+
+
+def test_a_worker_that_does_not_start_leaves_the_suites_here(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(gx_worker, "WORKER_COMMAND", [sys.executable, "-c", "raise SystemExit(3)"])
+    with validating_in_a_worker(tmp_path / "docs"):
+        assert quality._worker is None
+        result = run_suite("sums", FRAME, SUITE, tmp_path / "docs", ["launch_id"])
+        assert not (tmp_path / "docs" / "index.html").exists()  # rendered once, at the end
+    assert [row["launch_id"] for row in result.failures[0].sample] == ["L2"]
     assert (tmp_path / "docs" / "index.html").exists()
