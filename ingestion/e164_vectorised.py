@@ -123,7 +123,9 @@ def _valid(nsn: pl.Expr, country_code: int) -> pl.Expr:
 
 
 def _split_country_code(keys: pl.DataFrame, region: str) -> pl.DataFrame:
-    """Columns `cc` and `rest` for keys in a shape this module decides; others get a null `cc`."""
+    """Columns `cc` (country code), `rest` (the number after it) and `region` (the default region for
+    national numbers; null for international ones) for keys in a shape this module decides; others get a
+    null `cc`."""
     meta = PhoneMetadata.metadata_for_region(region)
     idd = (
         meta.international_prefix

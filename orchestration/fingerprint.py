@@ -23,7 +23,8 @@ INGEST_VERSION = "2"  # bump when ingestion changes what it writes, to re-ingest
 def landing_fingerprint(landing: Path, feed: str, day: str) -> str:
     """A digest of the partition's files (name, size, mtime), the ingestion version and, for feeds
     with phone numbers, the default region they were normalised with."""
-    items = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in partition_files(landing, feed, day)]
+    stats = [(p.name, p.stat()) for p in partition_files(landing, feed, day)]
+    items = [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
     region = default_region() if FEEDS[feed].phone_columns else None
     return hashlib.sha256(json.dumps([INGEST_VERSION, region, items]).encode()).hexdigest()[:16]
 

@@ -15,9 +15,11 @@ import random
 import re
 
 import phonenumbers
+import polars as pl
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from ingestion import phones
 from ingestion.e164_vectorised import decide
 from ingestion.phones import to_e164
 
@@ -96,3 +98,27 @@ def test_the_landing_contracts_number_shapes_are_all_decided() -> None:
         "+447400123456": "+447400123456",
         "12345": None,  # five digits: no French number
     }
+
+
+def test_the_memo_takes_the_contracts_shapes_column_wise(monkeypatch) -> None:
+    """landing.md: phone is free text (`+33 6 12 34 56 78`, `0033612345678`, `06.12.34.56.78`, empty).
+
+    300 numbers in each shape, enough for the column-wise path: every row gets
+    phonenumbers' answer, and only the empty number is left to phonenumbers.
+    """
+    numbers = [f"6{n:08d}" for n in range(10_000_000, 10_000_300)]
+    shapes = [
+        lambda d: f"+33 {d[0]} {d[1:3]} {d[3:5]} {d[5:7]} {d[7:]}",
+        lambda d: f"0033{d}",
+        lambda d: f"0{d[0]}.{d[1:3]}.{d[3:5]}.{d[5:7]}.{d[7:]}",
+    ]
+    raw = [shape(d) for shape in shapes for d in numbers] + ["", "12345"]
+    slow: list[str] = []
+    parse_slowly = phones._parse_slowly
+    monkeypatch.setattr(
+        phones, "_parse_slowly", lambda keys, region: slow.extend(keys) or parse_slowly(keys, region)
+    )
+    out = phones.PhoneMemo("FR").add_e164(pl.DataFrame({"phone": raw}), "phone", "phone_e164")
+    assert out["phone_e164"].to_list() == [to_e164(r, "FR") for r in raw]
+    assert out["phone_e164"][0] == "+33610000000" and out["phone_e164"][300] == "+33610000000"
+    assert slow == [""]

@@ -34,7 +34,7 @@ def _dlr(
 def first_picture(landing: Path) -> list[tuple[str, str]]:
     write_file(landing, "launches", D1, "l.jsonl", jsonl([
         {"event_id": "le1", "launch_id": "L1", "campaign_id": "C1", "campaign_name": "One",
-         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 7},
+         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 8},
         {"event_id": "le2", "launch_id": "L2", "campaign_id": "C2", "campaign_name": "Two",
          "campaign_type": "batch", "program_id": None, "launched_at": "2026-11-05T08:00:00Z", "launch_list_size": 1},
     ]))  # fmt: skip
@@ -51,6 +51,7 @@ def first_picture(landing: Path) -> list[tuple[str, str]]:
         _dlr("m-c01", "DELIVRD"),
         _dlr("m-c19", "EXPIRED"),
         _dlr("m-c20", "UNDELIV", "1", received="2026-11-03T09:10:00Z"),
+        _dlr("m-c40", "DELIVRD"),  # lands before its send-log row (landing.md: the two systems race)
     ]))  # fmt: skip
     # a STOP from c01's phone on the 6th: the latest launch that sent to it is L1, for now
     write_file(landing, "inbound_sms", D6, "i.jsonl", jsonl([
@@ -64,6 +65,7 @@ def later_days(landing: Path) -> list[tuple[str, str]]:
     write_file(landing, "send_logs", D2, "s.csv", send_logs_csv([
         _send("e11b", "c11"),                      # the retry, logged later, wins
         _send("e12b", "c12", "provider_error"),    # same logged_at as e12a, greater event_id: wins
+        _send("e40", "c40"),                       # its receipt came the day before
     ]))  # fmt: skip
     write_file(landing, "credit_blocks", D2, "c.jsonl", jsonl([
         {"event_id": "cb18", "blocked_at": T, "launch_id": "L1", "campaign_id": "C1", "contact_id": "c18",
@@ -94,6 +96,7 @@ select launch_id, contact_id, outcome, not_sent_reason, reached_status, unsubscr
        opted_out_by_keyword
 from marts.fct_launch_contacts order by launch_id, contact_id
 """
+ORPHANS = "select provider_message_id from audit.orphan_receipts order by 1"
 
 
 def _rows(built: Built, sql: str) -> list[tuple]:
@@ -112,12 +115,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     inc = Built(lake, root / "inc.duckdb", root / "inc")
     _ingest(landing, lake, first_picture(landing))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
-    before = _rows(inc, CONTACTS)
+    before, orphans_before = _rows(inc, CONTACTS), _rows(inc, ORPHANS)
     _ingest(landing, lake, later_days(landing))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
     full = Built(lake, root / "full.duckdb", root / "full")
     assert (done := full.dbt("build", "--full-refresh", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
-    return {"before": before, "incremental": inc, "full": full}
+    return {"before": before, "orphans_before": orphans_before, "incremental": inc, "full": full}
 
 
 def _by_contact(rows: list[tuple]) -> dict[tuple[str, str], tuple]:
@@ -133,6 +136,14 @@ def test_the_first_picture(builds) -> None:
     assert before[("L1", "c19")] == ("sent", None, "rejected_soft_bounce", False, False)  # EXPIRED
     assert before[("L1", "c20")] == ("sent", None, "rejected_hard_bounce", False, False)  # err 1
     assert before[("L1", "c30")] == ("sent", None, "with_carrier", False, False)
+    assert ("L1", "c40") not in before  # its receipt is an orphan for now
+
+
+def test_a_receipt_that_came_first_is_an_orphan_until_its_send_row_lands(builds) -> None:
+    assert ("m-c40",) in builds["orphans_before"]
+    assert ("m-c40",) not in _rows(builds["incremental"], ORPHANS)
+    after = _by_contact(_rows(builds["incremental"], CONTACTS))
+    assert after[("L1", "c40")] == ("sent", None, "delivery_successful", False, False)
 
 
 def test_late_rows_overturn_it_contact_by_contact(builds) -> None:
