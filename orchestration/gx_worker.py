@@ -104,28 +104,28 @@ def validating_in_a_worker(docs_dir: Path | None) -> Iterator[None]:
             stdin=subprocess.DEVNULL,
         )
         conn = _accept(listener, worker)
-    if conn is None:  # it did not start: validate here, Data Docs once at the end
-        worker.kill()
-        worker.wait()
-        shutil.rmtree(scratch, ignore_errors=True)
-        with quality.data_docs_at_the_end():
-            yield
-        return
-    quality._worker = Worker(conn, scratch, worker)
-    try:
-        yield
-    finally:
-        if quality._worker is not None:
-            with contextlib.suppress(EOFError, OSError):
-                quality._worker.call("render_data_docs")
-        quality._worker = None
-        conn.close()  # the worker sees the end of its input and exits
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
+    # suites that run here (no worker, or after it died) render their Data Docs at the end too
+    with quality.data_docs_at_the_end():
+        if conn is None:  # it did not start: validate here
             worker.kill()
-        shutil.rmtree(scratch, ignore_errors=True)
-        quality.render_data_docs()  # suites that ran here because the worker died
+            worker.wait()
+            shutil.rmtree(scratch, ignore_errors=True)
+            yield
+            return
+        quality._worker = Worker(conn, scratch, worker)
+        try:
+            yield
+        finally:
+            if quality._worker is not None:
+                with contextlib.suppress(EOFError, OSError):
+                    quality._worker.call("render_data_docs")
+            quality._worker = None
+            conn.close()  # the worker sees the end of its input and exits
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def serve(address: str, docs_dir: str) -> None:

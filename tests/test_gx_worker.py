@@ -46,6 +46,7 @@ def test_suites_run_here_when_the_worker_dies(tmp_path: Path) -> None:
         worker.process.wait()
         result = run_suite("sums", FRAME, SUITE, tmp_path / "docs", ["launch_id"])
         assert quality._worker is None  # given up: the rest of the run validates here
+        assert not (tmp_path / "docs" / "index.html").exists()  # rendered once, at the end
     assert [f.expectation for f in result.failures] == ["expect_column_pair_values_to_be_equal"]
     assert (tmp_path / "docs" / "index.html").exists()
 
