@@ -162,7 +162,7 @@ def run_suite_here(
     detailed: dict[str, Any] = {"result_format": "COMPLETE" if id_columns else "SUMMARY"}
     if id_columns:
         detailed["unexpected_index_column_names"] = id_columns
-    parameters = {"dataframe": _narrow(frame, expectations, id_columns).to_pandas()}
+    parameters = {"dataframe": _for_pandas(_narrow(frame, expectations, id_columns))}
     for suffix, result_format in (("", {"result_format": "BASIC"}), ("_failing_rows", detailed)):
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(
@@ -222,6 +222,24 @@ def _narrow(
                 wanted.add(e.kwargs[key])
         wanted.update(e.kwargs.get("column_list", []))
     return frame.select([c for c in frame.columns if c in wanted]) if wanted else frame
+
+
+def _for_pandas(frame: pl.DataFrame) -> Any:
+    """The frame GX validates, with repetitive text columns as pandas categories.
+
+    GX filters the whole frame once per expectation (its null-row filter), which on
+    a million rows is mostly copying text columns; a column with few distinct values
+    (launch ids, vocabularies) copies as small integer codes instead (the contacts
+    suite on a million rows: 1.7 s instead of 2.8 s). Same values, same answers.
+    """
+    repetitive = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+        and frame.height >= 10_000
+        and frame[name].approx_n_unique() * 100 <= frame.height
+    ]
+    return frame.with_columns(pl.col(repetitive).cast(pl.Categorical)).to_pandas()
 
 
 def render_data_docs() -> None:

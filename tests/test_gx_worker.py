@@ -59,3 +59,35 @@ def test_a_worker_that_does_not_start_leaves_the_suites_here(tmp_path: Path, mon
         assert not (tmp_path / "docs" / "index.html").exists()  # rendered once, at the end
     assert [row["launch_id"] for row in result.failures[0].sample] == ["L2"]
     assert (tmp_path / "docs" / "index.html").exists()
+
+
+def test_repetitive_text_validated_as_categories_fails_as_plain_text(monkeypatch) -> None:
+    """Big frames go to GX with few-valued text columns as categories (cheaper to filter): same answers."""
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "contact_id": [f"c{i:05d}" for i in range(n)],
+            "status": ["delivered", "rejected"] * (n // 2 - 2) + ["lost", None, "delivered", "rejected"],
+            "phone": ["+33612345678"] * (n - 1) + ["0612345678"],
+        }
+    )
+    suite = [
+        expect("ExpectColumnValuesToBeInSet", column="status", value_set=["delivered", "rejected"]),
+        expect("ExpectColumnValuesToNotBeNull", column="status"),
+        expect("ExpectColumnValuesToMatchRegex", column="phone", regex=r"^\+[1-9]\d{6,14}$"),
+        expect("ExpectColumnValuesToBeUnique", column="contact_id"),
+    ]
+    pandas = quality._for_pandas(frame)
+    assert str(pandas["status"].dtype) == "category" and str(pandas["phone"].dtype) == "category"
+    assert str(pandas["contact_id"].dtype) != "category"  # every value differs: left as text
+    as_categories = quality.run_suite_here("cats", frame, suite, None, ["contact_id"])
+    monkeypatch.setattr(quality, "_for_pandas", lambda f: f.to_pandas())
+    as_text = quality.run_suite_here("cats", frame, suite, None, ["contact_id"])
+    found = [(f.expectation, f.unexpected, f.sample) for f in as_categories.failures]
+    assert found == [(f.expectation, f.unexpected, f.sample) for f in as_text.failures]
+    assert [(kind, rows) for kind, rows, _ in found] == [
+        ("expect_column_values_to_be_in_set", 1),  # "lost"
+        ("expect_column_values_to_not_be_null", 1),
+        ("expect_column_values_to_match_regex", 1),  # the national form
+    ]
+    assert found[0][2] == [{"status": "lost", "contact_id": "c19996"}]
