@@ -136,11 +136,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     # dbt and GX import themselves in their own processes while ingestion works;
     # one Data Docs build for every suite of the run
     with dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
-        # dagster-dbt (3-4 s to import) now, while the GX worker imports GX: the first
-        # lake check waits for that anyway, and after ingestion nothing else would run
-        import orchestration.dbt_assets  # noqa: F401
+        # dagster-dbt (2-3 s to import, dbt-core included: it evaluates the dbt selection
+        # with it) now: the parse-ahead of a new warehouse location needs it
+        from orchestration.dbt_assets import parse_ahead
 
+        parsing = parse_ahead()  # a new warehouse location: dbt parses while ingestion works
         _ingest(instance, paths.landing)
+        if parsing is not None:
+            parsing.join()
         _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
     print_summary(paths.warehouse)

@@ -5,6 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from functools import cached_property
 from pathlib import Path
 
@@ -54,6 +56,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
     """
     paths = resolve_paths()
     paths.export_env()  # dbt reads the lake and build-database paths from the environment
+    # dbt's debug-level log file (every SQL statement, every cache event) costs 2-3 s of a
+    # 10 s build; info keeps the lines of the run's output. DBT_LOG_LEVEL_FILE=debug brings it back
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     with rebuild.lake_turn(paths.lake):  # no partition is written while dbt reads the lake
         why = rebuild.reasons(paths, asked=config.full_refresh)
         args = ["build", "--full-refresh"] if why else ["build"]  # the decorator excludes unit tests
@@ -64,6 +69,16 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
     keep_partial_parse(invocation.target_path)
 
 
+PARSE_STATE = "partial_parse.msgpack"
+PARSED_FOR = "partial_parse.paths"  # beside it: the paths it was parsed with
+
+
+def _parsed_with() -> str:
+    """What dbt's parse state depends on besides the project files: the profile's database
+    path and the lake path of the sources (both from the environment, see settings.py)."""
+    return f"{os.environ.get('SMS_BUILD_DB', '')}\n{os.environ.get('SMS_LAKE_DIR', '')}\n"
+
+
 def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> None:
     """Hand this run's parse state to the next run (dagster-dbt seeds each run from `target/`).
 
@@ -71,10 +86,53 @@ def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> N
     `dbt parse` at setup was made with other paths in the profile. dbt checks the
     state itself and parses in full when it no longer matches.
     """
-    state = run_target / "partial_parse.msgpack"
+    state = run_target / PARSE_STATE
     if state.exists():
-        with replacing(project.project_dir / project.target_path / state.name) as tmp:
+        target = project.project_dir / project.target_path
+        with replacing(target / PARSE_STATE) as tmp:
             shutil.copyfile(state, tmp)
+        with replacing(target / PARSED_FOR) as tmp:
+            tmp.write_text(_parsed_with())
+
+
+def parse_ahead(project: DbtProject = dbt_project) -> threading.Thread | None:
+    """Parse the project now, in the background, if the kept parse state is for other paths.
+
+    dbt parses the whole project again (4-5 s of one core) when the profile changed,
+    which a new warehouse location does. `sms-warehouse run` calls this while
+    ingestion works (through the forkserver, see dbt_forkserver.py) and joins the
+    thread before the build, which then finds a parse state that fits. Nothing to do
+    (None) when the kept state was made with these paths.
+    """
+    target = project.project_dir / project.target_path
+    marker = target / PARSED_FOR
+    if marker.exists() and marker.read_text() == _parsed_with():
+        return None
+
+    def parse() -> None:
+        with tempfile.TemporaryDirectory(prefix="sms-dbt-parse-") as scratch:
+            dbt = str(SMS_DBT if SMS_DBT.exists() else DBT_EXECUTABLE)
+            where = [
+                "--profiles-dir",
+                str(project.profiles_dir),
+                "--target-path",
+                scratch,
+                "--log-path",
+                scratch,
+            ]
+            done = subprocess.run(
+                [dbt, "parse", "--quiet", *where, "--log-level-file", "none"],
+                cwd=project.project_dir,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            if done.returncode == 0:  # a failing parse fails the build itself, with dbt's message
+                keep_partial_parse(Path(scratch), project)
+
+    thread = threading.Thread(target=parse, name="dbt-parse-ahead", daemon=True)
+    thread.start()
+    return thread
 
 
 class DbtCli(DbtCliResource):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,3 +107,37 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_new_warehouse_location_is_parsed_ahead_of_its_build(tmp_path: Path, monkeypatch) -> None:
+    """dbt parses everything again when the profile's paths change; `run` does that while it ingests."""
+    from dagster_dbt import DbtProject
+
+    from orchestration.dbt_assets import PARSE_STATE, PARSED_FOR, parse_ahead
+
+    project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
+    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    monkeypatch.setenv("SMS_LAKE_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("SMS_BUILD_DB", str(tmp_path / "here.duckdb"))
+    parsing = parse_ahead(project)
+    assert parsing is not None
+    parsing.join()
+    target = project_dir / "target"
+    assert (target / PARSED_FOR).read_text() == f"{tmp_path / 'here.duckdb'}\n{tmp_path / 'lake'}\n"
+    assert parse_ahead(project) is None  # the kept state fits these paths: nothing to do
+
+    def parses_everything(build_db: Path) -> bool:
+        """What a build seeded with the kept state (as dagster-dbt seeds it) says about it."""
+        run_target = tmp_path / f"run-{build_db.stem}"
+        run_target.mkdir()
+        shutil.copy(target / PARSE_STATE, run_target / PARSE_STATE)
+        done = subprocess.run(
+            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target)],
+            cwd=project_dir, env=os.environ | {"SMS_BUILD_DB": str(build_db)},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return "Unable to do partial parsing" in done.stdout
+
+    assert not parses_everything(tmp_path / "here.duckdb")
+    assert parses_everything(tmp_path / "elsewhere.duckdb")  # what the build would have done without it
