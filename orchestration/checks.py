@@ -20,6 +20,7 @@ def to_check_result(
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
     problems: list[str] | None = None,
     metadata: dict[str, object] | None = None,
+    asset_key: str | None = None,
 ) -> dg.AssetCheckResult:
     """One check result from suite results (and any problems found outside GX)."""
     problems = list(problems or [])
@@ -49,6 +50,7 @@ def to_check_result(
         **(metadata or {}),
     }
     return dg.AssetCheckResult(
+        asset_key=asset_key,
         check_name=name,
         passed=passed,
         severity=severity,
@@ -61,7 +63,10 @@ def lake_check(feed: str, rows: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCh
     """GX on the rows just ingested (keys, enums, timestamps, E.164) and on the per-file accounting."""
     if files.height == 0:
         return dg.AssetCheckResult(
-            check_name="lake_expectations", passed=True, metadata={"summary": "no new partition"}
+            asset_key=feed,
+            check_name="lake_expectations",
+            passed=True,
+            metadata={"summary": "no new partition"},
         )
     docs = resolve_paths().data_docs
     now = dt.datetime.now(dt.UTC)
@@ -72,7 +77,8 @@ def lake_check(feed: str, rows: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCh
             f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), docs, ["file"]
         ),
     ]
-    return to_check_result("lake_expectations", results, problems=suites.schema_problems(rows, FEEDS[feed]))
+    problems = suites.schema_problems(rows, FEEDS[feed])
+    return to_check_result("lake_expectations", results, problems=problems, asset_key=feed)
 
 
 def ingest_report(feed: str, quarantine: pl.DataFrame, files: pl.DataFrame) -> dg.AssetCheckResult:
@@ -101,6 +107,7 @@ def ingest_report(feed: str, quarantine: pl.DataFrame, files: pl.DataFrame) -> d
         severity=dg.AssetCheckSeverity.WARN,
         problems=problems,
         metadata={"quarantined_rows": int(per_reason["rows"].sum()), "files_with_errors": file_errors.height},
+        asset_key=feed,
     )
 
 

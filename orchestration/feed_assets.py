@@ -1,4 +1,4 @@
-"""One Dagster asset per landing feed, partitioned by arrival day.
+"""One Dagster asset per landing feed, partitioned by arrival day (one multi-asset step).
 
 Each materialisation reads `landing/<feed>/date=<day>/`, writes the lake
 partition (typed rows, quarantine, per-file accounting) atomically, and skips a
@@ -8,7 +8,7 @@ partition whose landing files are unchanged since it was last ingested.
 import os
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
 daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)
 # the big feeds go first in a run, while the GX worker imports GX (see gx_worker.py)
-FIRST = ("dlrs", "send_logs")
+ORDER = sorted(FEEDS, key=lambda feed: feed not in ("dlrs", "send_logs"))
 INGEST_THREADS = 2  # days of one feed read at once
 
 
@@ -141,50 +141,77 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     return [f"date={d}" for d in dropped]
 
 
-def build_feed_asset(feed: str) -> dg.AssetsDefinition:
-    """The asset for one feed; a run over a partition range ingests every day in it at once."""
+def _check_specs(feed: str) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "lake_expectations",
+            asset=feed,
+            blocking=True,
+            description="GX on the rows just ingested: keys, enums, timestamp ranges, E.164; reconciliation.",
+        ),
+        dg.AssetCheckSpec(
+            "ingest_report",
+            asset=feed,
+            description="Quarantine per reason, file errors, duplicate rate (WARN).",
+        ),
+    ]
 
-    @dg.asset(
-        name=feed,
-        group_name="lake",
-        partitions_def=daily,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        kinds={"polars", "parquet"},
-        op_tags={"dagster/priority": "1" if feed in FIRST else "0"},
-        description=FEEDS[feed].description,
-        check_specs=[
-            dg.AssetCheckSpec(
-                "lake_expectations",
-                asset=feed,
-                blocking=True,
-                description="GX on the rows just ingested: keys, enums, timestamp ranges, E.164; reconciliation.",
-            ),
-            dg.AssetCheckSpec(
-                "ingest_report",
-                asset=feed,
-                description="Quarantine per reason, file errors, duplicate rate (WARN).",
-            ),
-        ],
+
+def _checks(feed: str, summary: IngestSummary) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
+    rows = summary.rows if summary.rows is not None else pl.DataFrame()
+    return checks.lake_check(feed, rows, summary.files), checks.ingest_report(
+        feed, summary.quarantine, summary.files
     )
-    def _asset(context: dg.AssetExecutionContext):
-        paths = resolve_paths()
-        landing = paths.landing / feed
-        days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
-        with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
-            dropped = drop_abandoned(paths.lake, paths.landing, feed)
-            summary = ingest_days(paths, feed, days, context.log)
-        if dropped:
-            context.log.warning(f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone")
-        yield dg.MaterializeResult(metadata=summary.metadata())
-        rows = summary.rows if summary.rows is not None else pl.DataFrame()
-        lake = checks.lake_check(feed, rows, summary.files)
-        if lake.passed:
-            for day, mark in summary.fingerprints.items():
-                fingerprint.record(paths.lake, feed, day, mark)
-        yield lake
-        yield checks.ingest_report(feed, summary.quarantine, summary.files)
-
-    return _asset
 
 
-feed_assets = [build_feed_asset(feed) for feed in FEEDS]
+@dg.multi_asset(
+    name="landing_feeds",
+    specs=[
+        dg.AssetSpec(
+            feed, group_name="lake", kinds={"polars", "parquet"}, description=FEEDS[feed].description
+        )
+        for feed in FEEDS
+    ],
+    check_specs=[spec for feed in FEEDS for spec in _check_specs(feed)],
+    partitions_def=daily,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def landing_feeds(context: dg.AssetExecutionContext):
+    """One asset per landing feed, partitioned by arrival day, ingested in one step.
+
+    A run over a partition range ingests every day in it at once. The feeds of a
+    run (any subset of them) are read one after the other, the big ones first, and
+    each feed's GX checks run while the next feed is read (in the GX worker, see
+    gx_worker.py): one core checks what the other has just written. A feed's
+    partitions are accepted (their fingerprints recorded) only when its blocking
+    check passes.
+    """
+    paths = resolve_paths()
+    selected = [feed for feed in ORDER if dg.AssetKey(feed) in context.selected_asset_keys]
+    wanted = context.selected_asset_check_keys
+    with ThreadPoolExecutor(1, thread_name_prefix="lake-checks") as checking:
+        pending: list[tuple[str, IngestSummary, Future]] = []
+        for feed in selected:
+            landing = paths.landing / feed
+            days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
+            with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
+                dropped = drop_abandoned(paths.lake, paths.landing, feed)
+                summary = ingest_days(paths, feed, days, context.log)
+            if dropped:
+                context.log.warning(
+                    f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone"
+                )
+            yield dg.MaterializeResult(asset_key=feed, metadata=summary.metadata())
+            pending.append((feed, summary, checking.submit(_checks, feed, summary)))
+        for feed, summary, checked in pending:
+            lake, report = checked.result()
+            if lake.passed:
+                for day, mark in summary.fingerprints.items():
+                    fingerprint.record(paths.lake, feed, day, mark)
+            for result in (lake, report):
+                if dg.AssetCheckKey(dg.AssetKey(feed), result.check_name) in wanted:
+                    yield result
+
+
+feed_assets = [landing_feeds]

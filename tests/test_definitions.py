@@ -73,6 +73,7 @@ def test_dagster_dev_shows_every_asset_and_check(tmp_path: Path) -> None:
 def test_assets_and_checks() -> None:
     from orchestration.definitions import defs
 
+    dg.Definitions.validate_loadable(defs)  # what `dagster dev` checks: unique op and job names, ...
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     feeds = {"launches", "send_logs", "credit_blocks", "dlrs", "unsubscribes", "inbound_sms"}
@@ -98,3 +99,28 @@ def test_assets_and_checks() -> None:
         if asset == "marts/mart_campaign_summary" and name.startswith("expression_is_true")
     ]
     assert dbt_tests  # dbt tests surface as asset checks too
+
+
+def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) -> None:
+    """The feeds share one step, but the UI can still select a single feed: only it and its checks run."""
+    from orchestration.feed_assets import landing_feeds
+    from tests.landing_builder import jsonl, write_file
+
+    write_file(tmp_path / "landing", "launches", "2026-11-02", "l.jsonl", jsonl([
+        {"event_id": "e1", "launch_id": "L1", "campaign_id": "C1", "campaign_type": "batch",
+         "launched_at": "2026-11-02T08:00:00Z", "launch_list_size": 3},
+    ]))  # fmt: skip
+    write_file(tmp_path / "landing", "inbound_sms", "2026-11-02", "i.jsonl", "")  # not selected
+    for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
+        monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
+    result = dg.materialize(
+        [landing_feeds], selection=["launches"], partition_key="2026-11-02", raise_on_error=False
+    )
+    assert result.success
+    assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["launches"]
+    checks = {
+        (c.asset_key.to_user_string(), c.check_name): c.passed for c in result.get_asset_check_evaluations()
+    }
+    assert checks == {("launches", "lake_expectations"): True, ("launches", "ingest_report"): True}
+    assert (tmp_path / "lake" / "launches" / "date=2026-11-02" / "data.parquet").exists()
+    assert not (tmp_path / "lake" / "inbound_sms" / "date=2026-11-02").exists()  # its landing day is there
