@@ -157,11 +157,11 @@ def _check_specs(feed: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _checks(feed: str, summary: IngestSummary) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
-    rows = summary.rows if summary.rows is not None else pl.DataFrame()
-    return checks.lake_check(feed, rows, summary.files), checks.ingest_report(
-        feed, summary.quarantine, summary.files
-    )
+def _checks(
+    feed: str, rows: pl.DataFrame | None, summary: IngestSummary
+) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
+    lake = checks.lake_check(feed, rows if rows is not None else pl.DataFrame(), summary.files)
+    return lake, checks.ingest_report(feed, summary.quarantine, summary.files)
 
 
 @dg.multi_asset(
@@ -203,7 +203,10 @@ def landing_feeds(context: dg.AssetExecutionContext):
                     f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone"
                 )
             yield dg.MaterializeResult(asset_key=feed, metadata=summary.metadata())
-            pending.append((feed, summary, checking.submit(_checks, feed, summary)))
+            # the feed's new rows stay in memory only until its checks are done with them
+            rows, summary.rows = summary.rows, None
+            pending.append((feed, summary, checking.submit(_checks, feed, rows, summary)))
+            del rows
         for feed, summary, checked in pending:
             lake, report = checked.result()
             if lake.passed:
