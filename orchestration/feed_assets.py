@@ -27,7 +27,8 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
 daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)
-# the big feeds go first in a run, while the GX worker imports GX (see gx_worker.py)
+# the big feeds go first in a run: the GX worker imports GX meanwhile (see gx_worker.py),
+# and their long checks then run while the small feeds are read
 ORDER = sorted(FEEDS, key=lambda feed: feed not in ("dlrs", "send_logs"))
 INGEST_THREADS = 2  # days of one feed read at once
 
@@ -160,6 +161,7 @@ def _check_specs(feed: str) -> list[dg.AssetCheckSpec]:
 def _checks(
     feed: str, rows: pl.DataFrame | None, summary: IngestSummary
 ) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
+    """Both checks of one feed (run in the step's checking thread)."""
     lake = checks.lake_check(feed, rows if rows is not None else pl.DataFrame(), summary.files)
     return lake, checks.ingest_report(feed, summary.quarantine, summary.files)
 
