@@ -112,6 +112,11 @@ def _context(docs_dir: Path | None) -> Any:
     return context
 
 
+def validating_elsewhere() -> bool:
+    """Whether suites go to the run's GX worker (see gx_worker.py) rather than run in this process."""
+    return _worker is not None
+
+
 def run_suite(
     name: str,
     frame: pl.DataFrame,

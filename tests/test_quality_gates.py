@@ -100,3 +100,24 @@ def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) 
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
     assert con.execute("select count(*) from marts.fct_launch_contacts").fetchone() == (0,)
     con.close()
+
+
+def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
+    """A final receipt two hours before its message was sent: the marts build, the blocking
+    contacts check fails, and the published warehouse is never written."""
+    landing = tmp_path / "landing"
+    write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
+        "e1,2026-11-03T10:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+    ]))  # fmt: skip
+    write_file(landing, "dlrs", "2026-11-03", "d.jsonl", jsonl([
+        {"received_at": "2026-11-03T08:01:00Z", "provider": "p", "provider_message_id": "m1",
+         "stat": "DELIVRD", "err": "000", "done_at": "2026-11-03T08:00:00Z"},
+    ]))  # fmt: skip
+    env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "FAILED: marts/fct_launch_contacts contacts_contract" in done.stdout
+    assert "expect_column_values_to_be_between(receipt_lag_minutes) on 1 rows" in done.stdout
+    assert "published marts were left unchanged" in done.stderr
+    assert (tmp_path / "warehouse" / "sms.build.duckdb").exists()  # built, checked, not published
+    assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
