@@ -36,17 +36,17 @@ def tree_memory_mib(root: int) -> tuple[float, float]:
             with contextlib.suppress(OSError):
                 ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry))
-    rss = pss = 0
+    kib = {"Rss:": 0, "Pss:": 0}
     todo = [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith(("Rss:", "Pss:")):
-                    kib = int(line.split()[1])
-                    rss, pss = (rss + kib, pss) if line.startswith("Rss:") else (rss, pss + kib)
-    return rss / 1024, pss / 1024
+                fields = line.split()
+                if fields and fields[0] in kib:
+                    kib[fields[0]] += int(fields[1])
+    return kib["Rss:"] / 1024, kib["Pss:"] / 1024
 
 
 def timed_run(env: dict) -> tuple[float, float, tuple[float, float]]:

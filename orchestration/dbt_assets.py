@@ -21,6 +21,7 @@ from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 # dbt through the forkserver `sms-warehouse run` starts (plain dbt when none is up)
 SMS_DBT = Path(sys.executable).with_name("sms-dbt")
+DBT_COMMAND = str(SMS_DBT) if SMS_DBT.exists() else DBT_EXECUTABLE  # what the dbt steps run
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -56,12 +57,13 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
     """
     paths = resolve_paths()
     paths.export_env()  # dbt reads the lake and build-database paths from the environment
-    # dbt's debug-level log file (every SQL statement, every cache event) costs 2-3 s of a
-    # 10 s build; info keeps the lines of the run's output. DBT_LOG_LEVEL_FILE=debug brings it back
-    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     with rebuild.lake_turn(paths.lake):  # no partition is written while dbt reads the lake
         why = rebuild.reasons(paths, asked=config.full_refresh)
         args = ["build", "--full-refresh"] if why else ["build"]  # the decorator excludes unit tests
+        if "DBT_LOG_LEVEL_FILE" not in os.environ:
+            # dbt's debug-level log file (every statement, every cache event) costs 2-3 s of a
+            # 10 s build; info keeps the lines of the run's output. DBT_LOG_LEVEL_FILE=debug: all
+            args += ["--log-level-file", "info"]
         context.log.info(f"full rebuild: {'; '.join(why)}" if why else "incremental build")
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()
@@ -111,7 +113,6 @@ def parse_ahead(project: DbtProject = dbt_project) -> threading.Thread | None:
 
     def parse() -> None:
         with tempfile.TemporaryDirectory(prefix="sms-dbt-parse-") as scratch:
-            dbt = str(SMS_DBT if SMS_DBT.exists() else DBT_EXECUTABLE)
             where = [
                 "--profiles-dir",
                 str(project.profiles_dir),
@@ -121,7 +122,7 @@ def parse_ahead(project: DbtProject = dbt_project) -> threading.Thread | None:
                 scratch,
             ]
             done = subprocess.run(
-                [dbt, "parse", "--quiet", *where, "--log-level-file", "none"],
+                [DBT_COMMAND, "parse", "--quiet", *where, "--log-level-file", "none"],
                 cwd=project.project_dir,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -152,6 +153,4 @@ class DbtCli(DbtCliResource):
         return None
 
 
-dbt_resource = DbtCli(
-    project_dir=dbt_project, dbt_executable=str(SMS_DBT) if SMS_DBT.exists() else DBT_EXECUTABLE
-)
+dbt_resource = DbtCli(project_dir=dbt_project, dbt_executable=DBT_COMMAND)
