@@ -156,7 +156,10 @@ def contacts_contract() -> dg.AssetCheckResult:
     )
 
 
-def _left_over(table: str) -> Callable[[], dg.AssetCheckResult]:
+def _left_over(table: str, description: str) -> tuple[dg.AssetCheckSpec, Callable[[], dg.AssetCheckResult]]:
+    """A WARN check that an audit table is empty, with a sample of its rows when it is not."""
+    key = dg.AssetKey(["audit", table])
+
     def check() -> dg.AssetCheckResult:
         frame = _read(f"select * from audit.{table}")
         result = run_suite(f"audit_{table}", frame, suites.nothing_left_over(), resolve_paths().data_docs)
@@ -171,16 +174,10 @@ def _left_over(table: str) -> Callable[[], dg.AssetCheckResult]:
                     sample and [{k: str(v) for k, v in r.items()} for r in sample]
                 ),
             },  # fmt: skip
-            asset_key=dg.AssetKey(["audit", table]),
+            asset_key=key,
         )
 
-    return check
-
-
-def _left_over_spec(table: str, description: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        "nothing_left_over", asset=dg.AssetKey(["audit", table]), description=description
-    )
+    return dg.AssetCheckSpec("nothing_left_over", asset=key, description=description), check
 
 
 MART_CHECKS: list[tuple[dg.AssetCheckSpec, Callable[[], dg.AssetCheckResult]]] = [
@@ -210,20 +207,9 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Callable[[], dg.AssetCheckResult]]] =
         ),
         contacts_contract,
     ),
-    (
-        _left_over_spec("orphan_receipts", "Receipts that match no send-log message (WARN, with a sample)."),
-        _left_over("orphan_receipts"),
-    ),
-    (
-        _left_over_spec(
-            "unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."
-        ),
-        _left_over("unattributed_keyword_optouts"),
-    ),
-    (
-        _left_over_spec("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
-        _left_over("quarantine_summary"),
-    ),
+    _left_over("orphan_receipts", "Receipts that match no send-log message (WARN, with a sample)."),
+    _left_over("unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."),
+    _left_over("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
 ]
 
 
