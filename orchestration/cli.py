@@ -137,14 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # dbt and GX import themselves in their own processes while ingestion works;
     # one Data Docs build for every suite of the run
     with instance, dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
-        # dagster-dbt (2-3 s to import, dbt-core included: it evaluates the dbt selection
-        # with it) now: the parse-ahead of a new warehouse location needs it
-        from orchestration.dbt_assets import parse_ahead
-
-        parsing = parse_ahead()  # a new warehouse location: dbt parses while ingestion works
         _ingest(instance, paths.landing)
-        if parsing is not None:
-            parsing.join()
         _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
     print_summary(paths.warehouse)

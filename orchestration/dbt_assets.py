@@ -5,8 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 from functools import cached_property
 from pathlib import Path
 
@@ -18,10 +16,11 @@ from ingestion.atomic import replacing
 from orchestration import rebuild
 from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-# dbt through the forkserver `sms-warehouse run` starts (plain dbt when none is up)
+# dbt's command line with a parse state that outlives a change of data folder (dbt_command.py)
+DBT_EXECUTABLE = [sys.executable, "-m", "orchestration.dbt_command"]
+# the same through the forkserver `sms-warehouse run` starts (a new process when none is up)
 SMS_DBT = Path(sys.executable).with_name("sms-dbt")
-DBT_COMMAND = str(SMS_DBT) if SMS_DBT.exists() else DBT_EXECUTABLE  # what the dbt steps run
+DBT_COMMAND = str(SMS_DBT) if SMS_DBT.exists() else str(Path(sys.executable).with_name("dbt"))
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -33,7 +32,7 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     """
     if not project.manifest_path.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
         subprocess.run(
-            [DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
+            [*DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
             cwd=project.project_dir,
             check=True,
         )
@@ -72,68 +71,20 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
 
 
 PARSE_STATE = "partial_parse.msgpack"
-PARSED_FOR = "partial_parse.paths"  # beside it: the paths it was parsed with
-
-
-def _parsed_with() -> str:
-    """What dbt's parse state depends on besides the project files: the profile's database
-    path and the lake path of the sources (both from the environment, see settings.py)."""
-    return f"{os.environ.get('SMS_BUILD_DB', '')}\n{os.environ.get('SMS_LAKE_DIR', '')}\n"
 
 
 def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> None:
     """Hand this run's parse state to the next run (dagster-dbt seeds each run from `target/`).
 
-    Without it every run parses the whole project again, because the state left by
-    `dbt parse` at setup was made with other paths in the profile. dbt checks the
-    state itself and parses in full when it no longer matches.
+    Without it every run parses the whole project again. dbt checks the state
+    itself and parses again what no longer matches (see dbt_command.py for why a
+    new data folder is not such a change).
     """
     state = run_target / PARSE_STATE
     if state.exists():
         target = project.project_dir / project.target_path
         with replacing(target / PARSE_STATE) as tmp:
             shutil.copyfile(state, tmp)
-        with replacing(target / PARSED_FOR) as tmp:
-            tmp.write_text(_parsed_with())
-
-
-def parse_ahead(project: DbtProject = dbt_project) -> threading.Thread | None:
-    """Parse the project now, in the background, if the kept parse state is for other paths.
-
-    dbt parses the whole project again (4-5 s of one core) when the profile changed,
-    which a new warehouse location does. `sms-warehouse run` calls this while
-    ingestion works (through the forkserver, see dbt_forkserver.py) and joins the
-    thread before the build, which then finds a parse state that fits. Nothing to do
-    (None) when the kept state was made with these paths.
-    """
-    target = project.project_dir / project.target_path
-    marker = target / PARSED_FOR
-    if marker.exists() and marker.read_text() == _parsed_with():
-        return None
-
-    def parse() -> None:
-        with tempfile.TemporaryDirectory(prefix="sms-dbt-parse-") as scratch:
-            where = [
-                "--profiles-dir",
-                str(project.profiles_dir),
-                "--target-path",
-                scratch,
-                "--log-path",
-                scratch,
-            ]
-            done = subprocess.run(
-                [DBT_COMMAND, "parse", "--quiet", *where, "--log-level-file", "none"],
-                cwd=project.project_dir,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            if done.returncode == 0:  # a failing parse fails the build itself, with dbt's message
-                keep_partial_parse(Path(scratch), project)
-
-    thread = threading.Thread(target=parse, name="dbt-parse-ahead", daemon=True)
-    thread.start()
-    return thread
 
 
 class DbtCli(DbtCliResource):

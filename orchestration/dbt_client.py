@@ -1,4 +1,4 @@
-"""`sms-dbt`: dbt's command line, run by the forkserver when one is up, else plain dbt.
+"""`sms-dbt`: dbt's command line, run by the forkserver when one is up, else in a new process.
 
 Only the standard library is imported here, so starting it costs milliseconds;
 see `dbt_forkserver.py` for why.
@@ -11,7 +11,6 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 
 from orchestration.dbt_forkserver import ENV, send_request
 
@@ -19,8 +18,8 @@ _CONNECT_WAIT_S = 10.0  # the server binds its socket within a moment of startin
 
 
 def _plain_dbt() -> None:
-    real = str(Path(sys.executable).with_name("dbt"))
-    os.execv(real, [real, *sys.argv[1:]])
+    """dbt in this process's place, through the same entry as the forkserver's children."""
+    os.execv(sys.executable, [sys.executable, "-m", "orchestration.dbt_command", *sys.argv[1:]])
 
 
 def _connect(path: str) -> socket.socket | None:

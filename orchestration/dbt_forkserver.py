@@ -60,12 +60,11 @@ def _run_dbt(request: dict, fds: list[int]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = ["dbt", *request["argv"]]
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        from dbt.cli.main import cli
+        from orchestration import dbt_command
 
-        cli(prog_name="dbt")
+        dbt_command.run(request["argv"])
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -118,6 +117,10 @@ def serve(path: str, parent: int) -> None:
     listener.listen(8)
     import dbt.adapters.duckdb  # noqa: F401 - the point: imported once, before anyone asks
     import dbt.cli.main  # noqa: F401
+
+    from orchestration import dbt_command, duckdb_lake  # noqa: F401 - dbt's entry, the profile's plugin
+
+    dbt_command.keep_parse_across_paths()
 
     while True:
         conn, _ = listener.accept()

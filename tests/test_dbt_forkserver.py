@@ -109,35 +109,50 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_new_warehouse_location_is_parsed_ahead_of_its_build(tmp_path: Path, monkeypatch) -> None:
-    """dbt parses everything again when the profile's paths change; `run` does that while it ingests."""
-    from dagster_dbt import DbtProject
+def test_a_new_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> None:
+    """dbt parses everything again when a connection setting changes; the database's folder does not count.
 
-    from orchestration.dbt_assets import PARSE_STATE, PARSED_FOR, parse_ahead
-
+    The lake's folder reaches the models at run time (`getvariable('sms_lake')`), so
+    it is not part of the parse at all; the database's name still is.
+    """
     project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
     shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
-    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    monkeypatch.setenv("SMS_LAKE_DIR", str(tmp_path / "lake"))
-    monkeypatch.setenv("SMS_BUILD_DB", str(tmp_path / "here.duckdb"))
-    parsing = parse_ahead(project)
-    assert parsing is not None
-    parsing.join()
-    target = project_dir / "target"
-    assert (target / PARSED_FOR).read_text() == f"{tmp_path / 'here.duckdb'}\n{tmp_path / 'lake'}\n"
-    assert parse_ahead(project) is None  # the kept state fits these paths: nothing to do
+    dbt_command = [sys.executable, "-m", "orchestration.dbt_command"]
 
-    def parses_everything(build_db: Path) -> bool:
-        """What a build seeded with the kept state (as dagster-dbt seeds it) says about it."""
-        run_target = tmp_path / f"run-{build_db.stem}"
+    def parse_log(command: list[str], folder: str, build_db: str = "sms.build.duckdb") -> str:
+        """dbt's debug log of `ls` with the data in `tmp_path/folder`, seeded with the kept parse state."""
+        run_target = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
         run_target.mkdir()
-        shutil.copy(target / PARSE_STATE, run_target / PARSE_STATE)
-        done = subprocess.run(
-            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target)],
-            cwd=project_dir, env=os.environ | {"SMS_BUILD_DB": str(build_db)},
-            capture_output=True, text=True, check=True,
+        if (project_dir / "target" / "partial_parse.msgpack").exists():
+            shutil.copy(project_dir / "target" / "partial_parse.msgpack", run_target)
+        env = os.environ | {
+            "SMS_BUILD_DB": str(tmp_path / folder / build_db),
+            "SMS_LAKE_DIR": str(tmp_path / folder / "lake"),
+        }
+        subprocess.run(
+            [*command, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
+             "--log-level-file", "debug"],
+            cwd=project_dir, env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        return "Unable to do partial parsing" in done.stdout
+        if not (project_dir / "target").exists():
+            shutil.copytree(run_target, project_dir / "target")
+        return (run_target / "dbt.log").read_text()
 
-    assert not parses_everything(tmp_path / "here.duckdb")
-    assert parses_everything(tmp_path / "elsewhere.duckdb")  # what the build would have done without it
+    parse_log(dbt_command, "first")  # the copy's first parse: the state every later command starts from
+    assert "no changes found, skipping parsing" in parse_log(dbt_command, "second")
+    # plain dbt would have parsed everything for the new folder; a new database name still does
+    assert "Unable to do partial parsing because profile has changed" in parse_log([DBT], "third")
+    assert "Unable to do partial parsing because profile has changed" in parse_log(
+        dbt_command, "fourth", build_db="other.build.duckdb"
+    )
+
+
+def test_no_model_reads_the_database_path_while_dbt_parses() -> None:
+    """What `dbt_command` relies on to leave the DuckDB path out of dbt's parse-state check."""
+    sources = [*DBT_PROJECT_DIR.glob("**/*.sql"), *DBT_PROJECT_DIR.glob("**/*.yml")]
+    project_files = [p for p in sources if not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)]
+    assert project_files
+    readers = [
+        p.name for p in project_files if "target.path" in p.read_text() or "SMS_BUILD_DB" in p.read_text()
+    ]
+    assert readers == ["profiles.yml"]
