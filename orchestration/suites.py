@@ -14,7 +14,6 @@ import polars as pl
 from ingestion.feeds import Feed
 from ingestion.ingest import output_schema
 from orchestration.quality import Expectation, expect
-from orchestration.vocabulary import NOT_SENT_REASONS, REACHED_STATUSES
 
 CLOCK_SKEW = dt.timedelta(minutes=10)  # receipts and sends may disagree by this much
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -130,22 +129,19 @@ def declared_list_size() -> list[Expectation]:
 
 
 # the contacts written by the latest build (all of them after a full rebuild): what is new is
-# what needs checking; the grain of the whole table is also a dbt test
+# what needs checking. The grain and the vocabularies (outcome, reasons, statuses) of the whole
+# table are dbt tests (models/marts/_marts.yml), not repeated here (they were half of this suite's time)
 CONTACTS_SQL = """
-select launch_id, contact_id, outcome, not_sent_reason, reached_status, phone_e164, submitted_at,
-       final_receipt_at, date_diff('second', submitted_at, final_receipt_at) / 60.0 as receipt_lag_minutes
+select launch_id, contact_id, phone_e164, submitted_at, final_receipt_at,
+       date_diff('second', submitted_at, final_receipt_at) / 60.0 as receipt_lag_minutes
 from marts.fct_launch_contacts
 where _watermark = (select max(_watermark) from marts.fct_launch_contacts)
 """
 
 
 def contacts_contract(now: dt.datetime) -> list[Expectation]:
-    """One row per contact, known vocabularies, E.164 phones, no receipt before its send, nothing from the future."""
+    """E.164 phones, no final receipt before its send, nothing from the future."""
     return [
-        expect("ExpectCompoundColumnsToBeUnique", column_list=["launch_id", "contact_id"]),
-        expect("ExpectColumnValuesToBeInSet", column="outcome", value_set=["sent", "not_sent"]),
-        expect("ExpectColumnValuesToBeInSet", column="not_sent_reason", value_set=list(NOT_SENT_REASONS)),
-        expect("ExpectColumnValuesToBeInSet", column="reached_status", value_set=list(REACHED_STATUSES)),
         expect("ExpectColumnValuesToMatchRegex", column="phone_e164", regex=E164),
         expect(
             "ExpectColumnValuesToBeBetween",

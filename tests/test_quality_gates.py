@@ -121,3 +121,30 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     assert "published marts were left unchanged" in done.stderr
     assert (tmp_path / "warehouse" / "sms.build.duckdb").exists()  # built, checked, not published
     assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
+
+
+def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
+    """The grain of fct_launch_contacts is a dbt test (not repeated in GX): when it fails, the
+    build fails and the published marts stay as they were."""
+    landing = tmp_path / "landing"
+    write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
+        "e1,2026-11-03T10:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+    ]))  # fmt: skip
+    env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    # a contact twice in the build database (as a faulty model would leave it); the next build is
+    # incremental and nothing new touches c1, so the duplicate stays for the dbt test to find
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))
+    con.execute("insert into marts.fct_launch_contacts select * from marts.fct_launch_contacts")
+    con.close()
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (
+        "FAILED: marts/fct_launch_contacts unique_combination_fct_launch_contacts_launch_id__contact_id"
+        in done.stdout
+    ), done.stdout[-3000:]
+    assert "published marts were left unchanged" in done.stderr
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
+    assert con.execute("select contact_id from marts.fct_launch_contacts").fetchall() == [("c1",)]
+    con.close()
