@@ -6,8 +6,9 @@ Jinja can read them (`target.path`) while parsing. The DuckDB file's `path` is
 one of them, so every new data folder (`SMS_BUILD_DB`) cost a whole-project parse,
 4–5 s of one core. No model reads `target.path` (a test checks), so the path is
 left out of that hash; everything else in it (the database name, settings,
-extensions) still invalidates the parse as before. The lake path reaches the
-models through `env_var`, which dbt tracks per file and re-parses on its own.
+extensions) still invalidates the parse as before. The lake's path is not in
+the parsed project at all: the sources read it from a DuckDB variable that the
+profile's plugin sets when dbt runs (duckdb_lake.py).
 
 `python -m orchestration.dbt_command ARGS` is `dbt ARGS`; the forkserver's
 children call `run()` (see dbt_forkserver.py).
