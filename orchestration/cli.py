@@ -140,7 +140,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # one Data Docs build for every suite of the run
     with instance, dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
         # the dbt assets (dagster-dbt and dbt-core, 3 s of one core) load while ingestion
-        # leaves a core part-idle, not after it; a failed import fails again in _build
+        # leaves a core part-idle, not after it; a failed import fails again in _build.
+        # What both need is imported here first, so the two threads never wait on each other
+        from orchestration import feed_assets, rebuild  # noqa: F401
+
         loading = threading.Thread(target=_import_quietly, args=("orchestration.definitions",), daemon=True)
         loading.start()
         _ingest(instance, paths.landing)
