@@ -16,11 +16,9 @@ from ingestion.atomic import replacing
 from orchestration import rebuild
 from orchestration.settings import DBT_PROJECT_DIR, resolve_paths
 
-# dbt's command line with a parse state that outlives a change of data folder (dbt_command.py)
-DBT_EXECUTABLE = [sys.executable, "-m", "orchestration.dbt_command"]
-# the same through the forkserver `sms-warehouse run` starts (a new process when none is up)
-SMS_DBT = Path(sys.executable).with_name("sms-dbt")
-DBT_COMMAND = str(SMS_DBT) if SMS_DBT.exists() else str(Path(sys.executable).with_name("dbt"))
+# every dbt command: through the forkserver `sms-warehouse run` starts, else in a new process;
+# either way through dbt_command.py, whose parse state outlives a change of data folder
+DBT_COMMAND = str(Path(sys.executable).with_name("sms-dbt"))
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -28,11 +26,11 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     """Parse the dbt project when no manifest exists yet (fresh clone) or under `dagster dev` (edited models).
 
     dagster-dbt's own `prepare_if_dev()` looks for `dbt` on PATH, which the
-    project's virtual environment is not always on; this uses the venv's dbt.
+    project's virtual environment is not always on; this uses the venv's.
     """
     if not project.manifest_path.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
         subprocess.run(
-            [*DBT_EXECUTABLE, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
+            [DBT_COMMAND, "parse", "--quiet", "--profiles-dir", str(project.profiles_dir)],
             cwd=project.project_dir,
             check=True,
         )

@@ -10,8 +10,8 @@ extensions) still invalidates the parse as before. The lake's path is not in
 the parsed project at all: the sources read it from a DuckDB variable that the
 profile's plugin sets when dbt runs (duckdb_lake.py).
 
-`python -m orchestration.dbt_command ARGS` is `dbt ARGS`; the forkserver's
-children call `run()` (see dbt_forkserver.py).
+`python -m orchestration.dbt_command ARGS` is `dbt ARGS` (what `sms-dbt` runs
+when no forkserver is up); each of the forkserver's children calls `run()` once.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ def keep_parse_across_paths() -> None:
     from dbt.parser.manifest import ManifestLoader
 
     original = ManifestLoader.build_manifest_state_check
-    if getattr(original, "_sms_path_free", False):
-        return
 
     def state_check(self):  # noqa: ANN001, ANN202 - dbt's signature
         credentials = self.root_project.credentials
@@ -40,7 +38,6 @@ def keep_parse_across_paths() -> None:
         finally:
             credentials.path = path
 
-    state_check._sms_path_free = True  # type: ignore[attr-defined]
     ManifestLoader.build_manifest_state_check = state_check  # type: ignore[method-assign]
 
 

@@ -120,8 +120,6 @@ def serve(path: str, parent: int) -> None:
 
     from orchestration import dbt_command, duckdb_lake  # noqa: F401 - dbt's entry, the profile's plugin
 
-    dbt_command.keep_parse_across_paths()
-
     while True:
         conn, _ = listener.accept()
         try:

@@ -10,5 +10,5 @@ fi
 # --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI machines), Python would otherwise
 # compile every imported module again in every process: importing GX alone took 12 s instead of 6
 UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet --compile-bytecode
-(cd dbt_project && ../.venv/bin/python -m orchestration.dbt_command parse --quiet --profiles-dir . >/dev/null)
+(cd dbt_project && ../.venv/bin/sms-dbt parse --quiet --profiles-dir . >/dev/null)
 echo "ready: .venv/bin/sms-warehouse --help"
