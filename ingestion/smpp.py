@@ -44,12 +44,15 @@ _FIELDS = {
 def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
     """Fill `provider_message_id`, `stat`, `err`, `done_at` from `receipt` where it is present.
 
-    Adds `receipt_shape` (`smpp` or `structured`) and upper-cases every `stat`.
-    Steps run one after the other so each regex runs once, on receipt rows only.
+    Adds `receipt_shape` (`smpp` or `structured`) and upper-cases every `stat`; rows
+    keep their order. Each regex runs once, on receipt rows only, whose answers are
+    then put back in place.
     """
-    is_smpp = pl.col("receipt").is_not_null()
-    texts = frame.filter(is_smpp).select(
-        "receipt", pl.col("receipt").str.replace(_TEXT_TAIL, "").alias("_head")
+    at = frame["receipt"].is_not_null().arg_true()
+    texts = (
+        frame["receipt"][at]
+        .to_frame()
+        .with_columns(pl.col("receipt").str.replace(_TEXT_TAIL, "").alias("_head"))
     )
     found = texts.select(
         *[_clean(pl.col("_head").str.extract(p, 1)).alias(name) for name, p in _FIELDS.items()]
@@ -63,7 +66,8 @@ def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
             found[n].scatter(missing, found[n][missing].fill_null(tail[n])) for n in _FIELDS
         )
     found = found.with_columns(smpp_done_date_to_iso(pl.col("_done")).alias("done_at")).drop("_done")
-    parsed = frame.filter(is_smpp).with_columns(found).with_columns(pl.lit("smpp").alias("receipt_shape"))
-    structured = frame.filter(~is_smpp).with_columns(pl.lit("structured").alias("receipt_shape"))
-    out = pl.concat([parsed, structured.select(parsed.columns)]).sort("_source_file", "_line")
-    return out.with_columns(pl.col("stat").str.to_uppercase())
+    shape = pl.repeat("structured", frame.height, dtype=pl.String, eager=True)
+    return frame.with_columns(
+        *[frame[name].cast(pl.String).scatter(at, found[name]) for name in found.columns],
+        shape.scatter(at, "smpp").alias("receipt_shape"),
+    ).with_columns(pl.col("stat").str.to_uppercase())

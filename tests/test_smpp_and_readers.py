@@ -9,6 +9,7 @@ import pytest
 from ingestion.ingest import ingest_partition
 from ingestion.phones import to_e164
 from ingestion.smpp import parse_receipts
+from ingestion.textfiles import split_lines
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
 DAY = "2026-11-03"
@@ -225,3 +226,13 @@ def test_csv_header_missing_or_extra_column(tmp_path: Path) -> None:
     assert (files["a-missing.csv"]["rows_read"], files["a-missing.csv"]["quarantined"]) == (1, 1)
     assert files["b-extra.csv"]["file_error"] == "header has unexpected column(s) note: ignored"
     assert files["b-extra.csv"]["rows_kept"] == 1
+
+
+def test_lines_are_numbered_as_in_the_file_whichever_reader_splits_them() -> None:
+    data = b'\xef\xbb\xbf{"a":1}\r\n\r\n   \n{"b":"x\ry"}\n\t\n{"c":3}'
+    fast = split_lines(data)
+    assert fast.frame.rows() == [(1, '{"a":1}'), (4, '{"b":"x\ry"}'), (6, '{"c":3}')]
+    # a line that is not UTF-8 sends the file through the line-by-line reader: same numbering
+    slow = split_lines(data + b"\n\xe9\n")
+    assert slow.frame.rows() == fast.frame.rows()
+    assert [(line, reason[:10]) for line, _, reason in slow.rejects] == [(7, "not UTF-8 ")]
