@@ -10,7 +10,7 @@ import polars as pl
 
 from ingestion.feeds import FEEDS
 from orchestration import suites
-from orchestration.quality import SuiteResult, run_suite, validating_elsewhere
+from orchestration.quality import SuiteResult, render_data_docs_soon, run_suite, validating_elsewhere
 from orchestration.settings import resolve_paths
 
 
@@ -225,6 +225,7 @@ def mart_checks_step(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Asse
     runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
     with ThreadPoolExecutor(2 if validating_elsewhere() else 1, thread_name_prefix="mart-checks") as pool:
         yield from pool.map(lambda run: run(), runs)
+    render_data_docs_soon()  # the last suites of a run: their pages render while the marts publish
 
 
 mart_checks = [mart_checks_step]

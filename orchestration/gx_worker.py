@@ -59,6 +59,15 @@ class Worker:
             raise value
         return value
 
+    def render_soon(self) -> None:
+        """Render the pending Data Docs in the worker while the caller goes on; its next request waits for it."""
+
+        def render() -> None:
+            with contextlib.suppress(EOFError, OSError):  # worker gone: the run reports what it has
+                self.call("render_data_docs")
+
+        threading.Thread(target=render, name="gx-data-docs", daemon=True).start()
+
     def validate(self, name: str, frame: pl.DataFrame, *args: Any) -> quality.SuiteResult:
         """`quality.run_suite_here(name, frame, *args)` in the worker."""
         path = self._scratch / f"{secrets.token_hex(8)}.arrow"

@@ -286,6 +286,16 @@ def render_data_docs() -> None:
         _pending.pop(docs_dir, None)
 
 
+def render_data_docs_soon() -> None:
+    """Start rendering the pending Data Docs in the run's GX worker, without waiting for it.
+
+    For the end of a run: the pages render while the caller publishes. Without a
+    worker, rendering stays where it was deferred to (GX here is not for threads).
+    """
+    if _worker is not None:
+        _worker.render_soon()
+
+
 @contextlib.contextmanager
 def data_docs_at_the_end() -> Iterator[None]:
     """Within this block, Data Docs are rendered once at its end (a whole run in one process)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +34,22 @@ def test_a_suite_in_the_worker_fails_as_it_does_here(tmp_path: Path) -> None:
     assert [row["launch_id"] for row in there.failures[0].sample] == ["L2"]
     assert (there.rows, there.evaluated) == (2, 2)
     assert (tmp_path / "docs" / "index.html").exists()  # rendered by the worker when the block ends
+
+
+def test_data_docs_render_in_the_worker_while_the_caller_goes_on(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    with validating_in_a_worker(docs):
+        run_suite("sums", FRAME, SUITE, docs, ["launch_id"])
+        quality.render_data_docs_soon()  # returns at once; the worker renders
+        for _ in range(600):
+            if (docs / "index.html").exists():
+                break
+            time.sleep(0.05)
+        assert (docs / "index.html").exists()  # before the block ends
+        later = run_suite("later", FRAME.head(1), SUITE, docs, ["launch_id"])  # waits for the rendering
+        assert later.success
+    index = (docs / "index.html").read_text()
+    assert "sums" in index and "later" in index  # the end of the block rendered the rest
 
 
 def test_an_error_in_the_worker_is_raised_to_the_caller(tmp_path: Path) -> None:
