@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         loading = threading.Thread(target=_import_quietly, args=("orchestration.definitions",), daemon=True)
         loading.start()
-        _ingest(instance, paths.landing)
+        _ingest(instance, paths)
         loading.join()
         _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
@@ -159,42 +159,49 @@ def _import_quietly(module: str) -> None:
         importlib.import_module(module)
 
 
-def _ingest(instance, landing: Path) -> None:
-    """Materialise the feed assets over every arrival day in the landing zone (unchanged days are skipped)."""
+def _ingest(instance, paths) -> None:
+    """Materialise the feed partitions whose landing files changed since the lake accepted them."""
     import dagster as dg
 
-    from ingestion.ingest import landing_partitions
-    from orchestration.feed_assets import feed_assets
+    from orchestration.feed_assets import feed_assets, plan_ingestion
 
-    days = sorted({d for ds in landing_partitions(landing).values() for d in ds})
-    if not days:
-        _progress(f"no partitions in {landing}: nothing to ingest")
+    plans = plan_ingestion(paths)
+    if not any(plan.days for plan in plans.values()):
+        _progress(f"no partitions in {paths.landing}: nothing to ingest")
         return
     step = time.perf_counter()
-    result = dg.materialize(
-        feed_assets,
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": days[0],
-            "dagster/asset_partition_range_end": days[-1],
-        },
-        run_config=_quiet(),
-        raise_on_error=False,
-    )
-    _report_checks(result)
-    if not result.success:
-        raise UserError(
-            f"ingestion failed ({_failure(result)}); nothing was built or published. "
-            "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
-        )
+    todo = {feed: plan for feed, plan in plans.items() if plan.touched}
     seen: dict[str, dict] = {}
-    for mat in result.get_asset_materialization_events():  # one event per partition, same totals
-        seen[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.materialization.metadata.items()}
-    for feed, md in sorted(seen.items()):
+    if todo:
+        days = sorted(day for plan in todo.values() for day in plan.touched)
+        result = dg.materialize(
+            feed_assets,
+            selection=[dg.AssetKey(feed) for feed in todo],
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
+            run_config=_quiet(),
+            raise_on_error=False,
+        )
+        _report_checks(result)
+        if not result.success:
+            raise UserError(
+                f"ingestion failed ({_failure(result)}); nothing was built or published. "
+                "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
+            )
+        for mat in result.get_asset_materialization_events():  # one event per partition, same totals
+            seen[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.materialization.metadata.items()
+            }
+    for feed, plan in sorted(plans.items()):
+        md = seen.get(feed, {})
+        new = md.get("days_ingested", 0)
         _progress(
-            f"ingested {feed:<13} {md['days_ingested']} day(s) new, "
-            f"{md['days_unchanged']} unchanged: {md['dagster/row_count']:,} rows kept, "
-            f"{md['duplicates']:,} duplicates, {md['quarantined']:,} quarantined"
+            f"ingested {feed:<13} {new} day(s) new, {len(plan.days) - new} unchanged: "
+            f"{md.get('dagster/row_count', 0):,} rows kept, "
+            f"{md.get('duplicates', 0):,} duplicates, {md.get('quarantined', 0):,} quarantined"
         )
     _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
 

@@ -16,7 +16,13 @@ import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
-from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, ingest_partition
+from ingestion.ingest import (
+    FILES_SCHEMA,
+    QUARANTINE_SCHEMA,
+    PartitionResult,
+    ingest_partition,
+    landing_partitions,
+)
 from ingestion.lake import partition_path, phone_cache, remove_partition, write_partition
 from ingestion.phones import PhoneMemo, default_region
 from orchestration import checks, fingerprint, rebuild
@@ -135,11 +141,37 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     ingested and checked again; if the operator removes its landing files instead
     of fixing them, nothing would ever replace it, and the next build would read it.
     """
-    dropped = [d for d in fingerprint.unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
+    dropped = fingerprint.abandoned(lake, landing, feed)
     for day in dropped:
         rebuild.note_lake_change(lake, f"{feed}/date={day} was removed (failed its checks, landing gone)")
         remove_partition(lake, feed, day)
     return [f"date={d}" for d in dropped]
+
+
+@dataclass
+class FeedPlan:
+    """What a run has to do for one feed: its landing days, those to ingest, those to let go of."""
+
+    days: list[str]
+    changed: list[str]
+    abandoned: list[str]
+
+    @property
+    def touched(self) -> list[str]:
+        return sorted(self.changed + self.abandoned)
+
+
+def plan_ingestion(paths: Paths) -> dict[str, FeedPlan]:
+    """Per feed, the arrival days whose landing files changed since the lake accepted them.
+
+    A run materialises only these: an unchanged partition is not ingested, checked
+    or recorded again, so a run after one more day costs that day, not the history.
+    """
+    plans = {}
+    for feed, days in landing_partitions(paths.landing).items():
+        changed = fingerprint.changed(paths.lake, paths.landing, feed, days)
+        plans[feed] = FeedPlan(days, changed, fingerprint.abandoned(paths.lake, paths.landing, feed))
+    return plans
 
 
 def _check_specs(feed: str) -> list[dg.AssetCheckSpec]:

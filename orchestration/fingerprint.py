@@ -59,3 +59,13 @@ def unaccepted(lake: Path, feed: str) -> list[str]:
         for folder in root.glob("date=*")
         if (folder / "data.parquet").exists() and not (folder / "_fingerprint.json").exists()
     )
+
+
+def abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
+    """Unaccepted days of a feed whose landing folder is gone: nothing will ever ingest them again."""
+    return [d for d in unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
+
+
+def changed(lake: Path, landing: Path, feed: str, days: list[str]) -> list[str]:
+    """The days whose landing files are not what the lake holds and has accepted."""
+    return [d for d in days if stored(lake, feed, d) != landing_fingerprint(landing, feed, d)]

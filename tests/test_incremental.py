@@ -186,3 +186,44 @@ def test_a_new_default_region_ingests_phone_feeds_again(
     after = {f: landing_fingerprint(tmp_path, f, "2026-11-03") for f in ("send_logs", "dlrs")}
     assert after["send_logs"] != before["send_logs"]  # re-ingested with the new region
     assert after["dlrs"] == before["dlrs"]  # receipts carry no phone numbers
+
+
+def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> None:
+    """One more day of receipts: Dagster records that one partition, not the history again."""
+    import dagster as dg
+
+    from tests.landing_builder import jsonl, send_logs_csv, write_file
+
+    landing = tmp_path / "landing"
+    write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
+        "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+    ]))  # fmt: skip
+    write_file(landing, "unsubscribes", "2026-11-04", "u.jsonl", jsonl([
+        {"event_id": "u1", "occurred_at": "2026-11-04T09:00:00Z", "launch_id": "L1", "contact_id": "c1"},
+    ]))  # fmt: skip
+    first = _run(tmp_path, landing, "--record-runs")
+    assert "ingested send_logs     1 day(s) new, 0 unchanged" in first
+
+    write_file(landing, "dlrs", "2026-11-06", "d.jsonl", jsonl([
+        {"received_at": "2026-11-06T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:DELIVRD err:000"},
+    ]))  # fmt: skip
+    second = _run(tmp_path, landing, "--record-runs")
+    assert "ingested send_logs     0 day(s) new, 1 unchanged" in second
+    assert "ingested dlrs          1 day(s) new, 0 unchanged" in second
+    third = _run(tmp_path, landing, "--record-runs")  # nothing new: no feed is materialised
+    assert "ingested dlrs          0 day(s) new, 1 unchanged" in third
+
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        partitions = {
+            feed: sorted(
+                r.partition_key for r in instance.fetch_materializations(dg.AssetKey(feed), limit=100).records
+            )
+            for feed in ("send_logs", "unsubscribes", "dlrs")
+        }
+    # the first run spans the days of its changes (03-04, the same range for both feeds);
+    # the second one only the receipts' day; the third none
+    assert partitions == {
+        "send_logs": ["2026-11-03", "2026-11-04"],
+        "unsubscribes": ["2026-11-03", "2026-11-04"],
+        "dlrs": ["2026-11-06"],
+    }
