@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from ingestion.ingest import ingest_partition
+from ingestion.parse_text import _decode_slowly, parse_jsonl
 from ingestion.phones import to_e164
 from ingestion.smpp import parse_receipts
 from ingestion.textfiles import split_lines
@@ -236,3 +237,35 @@ def test_lines_are_numbered_as_in_the_file_whichever_reader_splits_them() -> Non
     slow = split_lines(data + b"\n\xe9\n")
     assert slow.frame.rows() == fast.frame.rows()
     assert [(line, reason[:10]) for line, _, reason in slow.rejects] == [(7, "not UTF-8 ")]
+
+
+def test_json_lines_decode_alike_whole_or_line_by_line() -> None:
+    columns = ["event_id", "launch_id", "n"]
+    good = split_lines(
+        b'{"event_id": "u1", "launch_id": "L1", "n": 1.50, "extra": {"x": 1}}\n'
+        b'\n{"event_id": "u2", "launch_id": "{L2}", "n": true}\n'
+    )
+    fast, rejects = parse_jsonl(good, columns)
+    assert rejects == []
+    assert fast.rows() == [
+        (1, '{"event_id": "u1", "launch_id": "L1", "n": 1.50, "extra": {"x": 1}}', "u1", "L1", "1.5"),
+        (3, '{"event_id": "u2", "launch_id": "{L2}", "n": true}', "u2", "{L2}", "true"),
+    ]
+    assert fast.rows() == _decode_slowly(good.frame, columns)[0].rows()  # the same, line by line
+
+    bad = split_lines(
+        b'{"event_id": "u1"}\n[1, 2]\nnull\n{"event_id": "u4", "n": {"deep": 1}}\n{"event_id": "u5"\n'
+    )
+    kept, rejects = parse_jsonl(bad, columns)
+    assert kept["event_id"].to_list() == ["u1"]
+    assert [(line, reason) for line, _, reason in rejects] == [
+        (2, "JSON value is a list, not an object"),
+        (3, "JSON value is a NoneType, not an object"),
+        (4, "field n is not a scalar value"),
+        (5, "malformed JSON (Expecting ',' delimiter at column 18)"),
+    ]
+    # a file that is valid JSON throughout still has its object-valued field refused
+    nested = split_lines(b'{"event_id": "u1"}\n{"event_id": "u2", "n": {"deep": 1}}\n')
+    kept, rejects = parse_jsonl(nested, columns)
+    assert kept["event_id"].to_list() == ["u1"]
+    assert [(line, reason) for line, _, reason in rejects] == [(2, "field n is not a scalar value")]
