@@ -1,12 +1,31 @@
--- receipts whose (provider, message id) matches no send-log row yet: visible, never dropped
+-- receipts whose (provider, message id) matches no send-log row yet: visible, never dropped.
+-- Incremental: messages with a new receipt are looked at again; a message whose send-log row
+-- arrived since the last build stops being an orphan (the pre-hook lets go of its receipts).
+{{ config(
+    materialized='incremental',
+    unique_key=['provider', 'provider_message_id'],
+    incremental_strategy='delete+insert',
+    pre_hook="{% if is_incremental() %}
+        delete from {{ this }} where (provider, provider_message_id) in (
+            select provider, provider_message_id from {{ ref('stg_send_logs') }}
+            where ingested_at > {{ previous_watermark() }}
+        )
+    {% else %} select 1 {% endif %}",
+) }}
+
 with receipts as (
-    select * from {{ ref('stg_dlrs') }}
+    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id'], is_incremental()) }}
 ),
 
-messages as (
-    select distinct provider, provider_message_id
-    from {{ ref('stg_send_logs') }}
-    where provider_message_id is not null
+messages as (  -- on an incremental build, only the send-log messages of these receipts
+    select distinct send_logs.provider, send_logs.provider_message_id
+    from {{ ref('stg_send_logs') }} as send_logs
+    {% if is_incremental() -%}
+    semi join receipts
+        on send_logs.provider = receipts.provider and send_logs.provider_message_id = receipts.provider_message_id
+    {%- else -%}
+    where send_logs.provider_message_id is not null
+    {%- endif %}
 )
 
 select
@@ -20,8 +39,8 @@ select
     receipts.receipt_shape,
     receipts.arrival_date,
     receipts.source_file,
-    receipts.source_line
+    receipts.source_line,
+    {{ build_watermark() }} as _watermark
 from receipts
-left join messages
+anti join messages
     on receipts.provider = messages.provider and receipts.provider_message_id = messages.provider_message_id
-where messages.provider_message_id is null
