@@ -66,6 +66,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
         yield from invocation.stream()
         rebuild.record_build(paths)
     keep_partial_parse(invocation.target_path)
+    prune_run_targets(invocation.target_path)
 
 
 PARSE_STATE = "partial_parse.msgpack"
@@ -83,6 +84,25 @@ def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> N
         target = project.project_dir / project.target_path
         with replacing(target / PARSE_STATE) as tmp:
             shutil.copyfile(state, tmp)
+
+
+RUN_TARGETS_KEPT = 10
+
+
+def prune_run_targets(run_target: Path, keep: int = RUN_TARGETS_KEPT) -> list[Path]:
+    """Remove all but the newest `keep` target folders of earlier builds; returns those removed.
+
+    dagster-dbt gives every invocation its own folder under `target/` (logs, compiled SQL,
+    run results: 2-3 MB each) and never removes one, so daily runs would fill the disk.
+    The latest ones stay for reading after a failure; this run's is never removed.
+    """
+    prefix = run_target.name.split("-", 1)[0] + "-"
+    older = [p for p in run_target.parent.glob(f"{prefix}*") if p.is_dir() and p != run_target]
+    older.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = older[max(keep - 1, 0) :]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 class DbtCli(DbtCliResource):

@@ -124,3 +124,27 @@ def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) ->
     assert checks == {("launches", "lake_expectations"): True, ("launches", "ingest_report"): True}
     assert (tmp_path / "lake" / "launches" / "date=2026-11-02" / "data.parquet").exists()
     assert not (tmp_path / "lake" / "inbound_sms" / "date=2026-11-02").exists()  # its landing day is there
+
+
+def test_only_the_latest_dbt_run_folders_are_kept(tmp_path: Path) -> None:
+    """dagster-dbt makes a target folder per build and never removes one."""
+    from orchestration.dbt_assets import prune_run_targets
+
+    folders = []
+    for age in range(12, 0, -1):  # warehouse_models-12 is the oldest
+        folder = tmp_path / f"warehouse_models-{age:02d}"
+        (folder / "run").mkdir(parents=True)
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+        folders.append(folder)
+    (tmp_path / "compiled").mkdir()  # not a run folder: left alone
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"")
+    this_run = tmp_path / "warehouse_models-00"
+    this_run.mkdir()
+    os.utime(this_run, (1, 1))  # even when its clock says otherwise, this run's folder stays
+
+    removed = prune_run_targets(this_run, keep=4)
+    assert sorted(p.name for p in removed) == [f"warehouse_models-{age:02d}" for age in range(4, 13)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compiled", "partial_parse.msgpack", "warehouse_models-00", "warehouse_models-01",
+        "warehouse_models-02", "warehouse_models-03",
+    ]  # fmt: skip
