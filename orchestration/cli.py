@@ -177,7 +177,9 @@ def _ingest(instance, paths) -> None:
     step = time.perf_counter()
     todo = {feed: plan for feed, plan in plans.items() if plan.touched}
     seen: dict[str, dict] = {}
-    if todo:
+    if not todo:
+        _progress("no landing files changed since they were last ingested")
+    else:
         days = sorted(day for plan in todo.values() for day in plan.touched)
         result = dg.materialize(
             feed_assets,

@@ -96,13 +96,8 @@ def ingest_days(
     day order, from this thread.
     """
     summary = IngestSummary()
-    todo: list[tuple[str, str]] = []
-    for day in days:
-        mark = fingerprint.landing_fingerprint(paths.landing, feed, day)
-        if fingerprint.stored(paths.lake, feed, day) == mark:
-            summary.days_unchanged += 1
-        else:
-            todo.append((day, mark))
+    todo = list(fingerprint.changed(paths.lake, paths.landing, feed, days).items())
+    summary.days_unchanged = len(days) - len(todo)
     # loaded only when a partition needs it, saved once at the end
     needs_phones = bool(todo and FEEDS[feed].phone_columns)
     phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region())) if needs_phones else None
@@ -169,7 +164,7 @@ def plan_ingestion(paths: Paths) -> dict[str, FeedPlan]:
     """
     plans = {}
     for feed, days in landing_partitions(paths.landing).items():
-        changed = fingerprint.changed(paths.lake, paths.landing, feed, days)
+        changed = list(fingerprint.changed(paths.lake, paths.landing, feed, days))
         plans[feed] = FeedPlan(days, changed, fingerprint.abandoned(paths.lake, paths.landing, feed))
     return plans
 

@@ -66,6 +66,8 @@ def abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     return [d for d in unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
 
 
-def changed(lake: Path, landing: Path, feed: str, days: list[str]) -> list[str]:
-    """The days whose landing files are not what the lake holds and has accepted."""
-    return [d for d in days if stored(lake, feed, d) != landing_fingerprint(landing, feed, d)]
+def changed(lake: Path, landing: Path, feed: str, days: list[str]) -> dict[str, str]:
+    """The days whose landing files are not what the lake holds and has accepted, with their
+    fingerprints now (to record once they are ingested and accepted)."""
+    marks = {day: landing_fingerprint(landing, feed, day) for day in days}
+    return {day: mark for day, mark in marks.items() if stored(lake, feed, day) != mark}
