@@ -63,8 +63,12 @@ class Worker:
         """Render the pending Data Docs in the worker while the caller goes on; its next request waits for it."""
 
         def render() -> None:
-            with contextlib.suppress(EOFError, OSError):  # worker gone: the run reports what it has
+            try:
                 self.call("render_data_docs")
+            except (EOFError, OSError):  # worker gone: the run reports what it has
+                pass
+            except Exception as exc:  # noqa: BLE001 - the checks are done; the pages are a view of them
+                print(f"warning: Data Docs were not rendered: {type(exc).__name__}: {exc}", file=sys.stderr)
 
         threading.Thread(target=render, name="gx-data-docs", daemon=True).start()
 
