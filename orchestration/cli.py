@@ -166,42 +166,17 @@ def _import_quietly(module: str) -> None:
 
 def _ingest(instance, paths) -> None:
     """Materialise the feed partitions whose landing files changed since the lake accepted them."""
-    import dagster as dg
-
-    from orchestration.feed_assets import feed_assets, plan_ingestion
+    from orchestration.feed_assets import plan_ingestion
 
     plans = plan_ingestion(paths)
     if not any(plan.days for plan in plans.values()):
         _progress(f"no partitions in {paths.landing}: nothing to ingest")
         return
     step = time.perf_counter()
-    todo = {feed: plan for feed, plan in plans.items() if plan.touched}
-    seen: dict[str, dict] = {}
+    todo = {feed: plan.touched for feed, plan in plans.items() if plan.touched}
     if not todo:
         _progress("no landing files changed since they were last ingested")
-    else:
-        days = sorted(day for plan in todo.values() for day in plan.touched)
-        result = dg.materialize(
-            feed_assets,
-            selection=[dg.AssetKey(feed) for feed in todo],
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": days[0],
-                "dagster/asset_partition_range_end": days[-1],
-            },
-            run_config=_quiet(),
-            raise_on_error=False,
-        )
-        _report_checks(result)
-        if not result.success:
-            raise UserError(
-                f"ingestion failed ({_failure(result)}); nothing was built or published. "
-                "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
-            )
-        for mat in result.get_asset_materialization_events():  # one event per partition, same totals
-            seen[mat.asset_key.to_user_string()] = {
-                k: v.value for k, v in mat.materialization.metadata.items()
-            }
+    seen = _materialise_feeds(instance, todo) if todo else {}
     for feed, plan in sorted(plans.items()):
         md = seen.get(feed, {})
         new = md.get("days_ingested", 0)
@@ -211,6 +186,36 @@ def _ingest(instance, paths) -> None:
             f"{md.get('duplicates', 0):,} duplicates, {md.get('quarantined', 0):,} quarantined"
         )
     _progress(f"ingestion done in {time.perf_counter() - step:.1f}s")
+
+
+def _materialise_feeds(instance, todo: dict[str, list[str]]) -> dict[str, dict]:
+    """One Dagster run over the given feeds and the span of their days; each feed's metadata."""
+    import dagster as dg
+
+    from orchestration.feed_assets import feed_assets
+
+    days = sorted(day for touched in todo.values() for day in touched)
+    result = dg.materialize(
+        feed_assets,
+        selection=[dg.AssetKey(feed) for feed in todo],
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+        run_config=_quiet(),
+        raise_on_error=False,
+    )
+    _report_checks(result)
+    if not result.success:
+        raise UserError(
+            f"ingestion failed ({_failure(result)}); nothing was built or published. "
+            "See the checks above, the Data Docs, or the run in the UI (sms-warehouse ui --record-runs)"
+        )
+    return {  # one event per partition, same totals
+        mat.asset_key.to_user_string(): {k: v.value for k, v in mat.materialization.metadata.items()}
+        for mat in result.get_asset_materialization_events()
+    }
 
 
 def _build(instance, paths, full_refresh: bool) -> None:

@@ -114,6 +114,9 @@ def _gx() -> Any:
     return great_expectations
 
 
+_FRAMES, _WHOLE_FRAME = "frames", "whole frame"  # the one data source, asset and batch of every suite
+
+
 @functools.cache
 def _context(docs_dir: Path | None) -> Any:
     """One ephemeral GX context per process and docs folder, so Data Docs index every suite it ran."""
@@ -141,9 +144,8 @@ def _context(docs_dir: Path | None) -> Any:
     # one in-memory asset for every suite (each suite passes its own frame at run time): GX
     # writes out its whole configuration as YAML whenever an asset or batch definition is
     # added, which made every new suite of a run slower than the one before
-    context.data_sources.add_pandas("frames").add_dataframe_asset(
-        "frames"
-    ).add_batch_definition_whole_dataframe("whole frame")
+    asset = context.data_sources.add_pandas(_FRAMES).add_dataframe_asset(_FRAMES)
+    asset.add_batch_definition_whole_dataframe(_WHOLE_FRAME)
     return context
 
 
@@ -183,7 +185,7 @@ def run_suite_here(
 ) -> SuiteResult:
     context = _context(docs_dir)
     gx = _gx()
-    batch = context.data_sources.get("frames").get_asset("frames").get_batch_definition("whole frame")
+    batch = context.data_sources.get(_FRAMES).get_asset(_FRAMES).get_batch_definition(_WHOLE_FRAME)
     suite = context.suites.add_or_update(  # stored once, not once per expectation
         gx.ExpectationSuite(
             name=name, expectations=[getattr(gx.expectations, e.kind)(**e.kwargs) for e in expectations]

@@ -19,6 +19,12 @@
     (select coalesce(max(_watermark), '-infinity'::timestamptz) from {{ this }})
 {%- endmacro %}
 
+{# the keys of `relation` that have a row newer than this model's last build #}
+{% macro changed_keys(relation, keys, stamp='ingested_at') -%}
+    select distinct {{ keys | join(', ') }} from {{ relation }}
+    where {{ stamp }} > {{ previous_watermark() }}
+{%- endmacro %}
+
 {# `relation` restricted to the keys that have a row newer than this model's last build
    (all of it on a full build). The model passes `is_incremental()`, so unit tests can set it. #}
 {% macro rows_of_changed_keys(relation, keys, incremental, stamp='ingested_at') -%}
@@ -26,8 +32,7 @@
     select everything.*
     from {{ relation }} as everything
     semi join (
-        select distinct {{ keys | join(', ') }} from {{ relation }}
-        where {{ stamp }} > {{ previous_watermark() }}
+        {{ changed_keys(relation, keys, stamp) }}
     ) as changed
         on {% for key in keys %}everything.{{ key }} = changed.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- else -%}

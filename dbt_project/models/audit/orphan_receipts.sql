@@ -7,10 +7,9 @@
     incremental_strategy='delete+insert',
     pre_hook="{% if is_incremental() %}
         delete from {{ this }} where (provider, provider_message_id) in (
-            select provider, provider_message_id from {{ ref('stg_send_logs') }}
-            where ingested_at > {{ previous_watermark() }}
+            {{ changed_keys(ref('stg_send_logs'), ['provider', 'provider_message_id']) }}
         )
-    {% else %} select 1 {% endif %}",
+    {% endif %}",
 ) }}
 
 with receipts as (
