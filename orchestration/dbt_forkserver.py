@@ -13,6 +13,7 @@ signals (a cancelled run) pass through. Without a server, `sms-dbt` is plain dbt
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -28,6 +29,22 @@ from pathlib import Path
 
 ENV = "SMS_DBT_FORKSERVER"  # the server's socket, for sms-dbt
 _HEADER = struct.Struct("!I")
+
+# What every `dbt build` did for itself after the fork, before its first node: import the
+# task modules, and build (mashumaro, at first use) the JSON schemas dbt validates the
+# project, profile and results against. Done once here, it is inherited by every child:
+# 0.7 s less of a build's critical path, where one core waits on dbt's single thread.
+WARM_MODULES = ("dbt.task.build", "dbt.adapters.duckdb.environments.local", "dbt_common.clients.agate_helper")
+WARM_SCHEMAS = (
+    "dbt.contracts.project:Project",
+    "dbt.contracts.project:ProjectFlags",
+    "dbt.contracts.project:ProfileConfig",
+    "dbt.contracts.project:PackageConfig",
+    "dbt.contracts.project:Configuration",
+    "dbt.contracts.selection:SelectorFile",
+    "dbt.adapters.duckdb.credentials:DuckDBCredentials",
+    "dbt.task.test:TestResultData",
+)
 
 
 def send_request(conn: socket.socket, request: dict, fds: list[int]) -> None:
@@ -102,6 +119,27 @@ def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
     conn.close()
 
 
+def warm_up() -> list[str]:
+    """Do once what each dbt build would do first (see WARM_MODULES); returns what could not be warmed.
+
+    Nothing here changes what dbt does, only when: a module or class that a new dbt
+    version moved is simply left to the child, as before (a test names them).
+    """
+    missed = []
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missed.append(name)
+    for path in WARM_SCHEMAS:
+        module, cls = path.split(":")
+        try:
+            getattr(importlib.import_module(module), cls).json_schema()  # cached per class
+        except (ImportError, AttributeError):
+            missed.append(path)
+    return missed
+
+
 def _exit_with(parent: int) -> None:
     """Stop serving when the run that started the server is gone (even killed with SIGKILL)."""
     while os.getppid() == parent:
@@ -120,6 +158,7 @@ def serve(path: str, parent: int) -> None:
 
     from orchestration import dbt_command, duckdb_lake  # noqa: F401 - dbt's entry, the profile's plugin
 
+    warm_up()
     while True:
         conn, _ = listener.accept()
         try:

@@ -156,3 +156,15 @@ def test_no_model_reads_the_database_path_while_dbt_parses() -> None:
         p.name for p in project_files if "target.path" in p.read_text() or "SMS_BUILD_DB" in p.read_text()
     ]
     assert readers == ["profiles.yml"]
+
+
+def test_the_server_warms_up_what_every_build_needs() -> None:
+    """Each module and class the warm-up names still exists in this dbt (else the gain is silently lost)."""
+    code = (
+        "from orchestration import dbt_forkserver as f\n"
+        "import dbt_common.dataclass_schema as d\n"
+        "print(f.warm_up(), d.dbtClassMixin.json_schema.__func__.cache_info().currsize)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    missed, cached = result.stdout.split("] ")
+    assert missed == "[" and int(cached) >= len(dbt_forkserver.WARM_SCHEMAS), result.stdout
