@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import sys
 
+from orchestration.settings import DBT_PROJECT_DIR
+
 PATH_IN_HASH = "<the DuckDB file: left out of the parse-state hash>"
+# compiled Jinja templates, reused by the next dbt command (see jinja_cache.py)
+JINJA_CACHE = DBT_PROJECT_DIR / "target" / "jinja_code.marshal"
 
 
 def keep_parse_across_paths() -> None:
@@ -42,12 +46,19 @@ def keep_parse_across_paths() -> None:
 
 
 def run(argv: list[str]) -> None:
-    """dbt's CLI on `argv` (exits like dbt)."""
+    """dbt's CLI on `argv` (exits like dbt), its Jinja compiled through the project's cache."""
     keep_parse_across_paths()
     from dbt.cli.main import cli
 
+    from orchestration import jinja_cache
+
+    cache = jinja_cache.install(JINJA_CACHE)
     sys.argv = ["dbt", *argv]
-    cli(prog_name="dbt")
+    try:
+        cli(prog_name="dbt")
+    finally:
+        if cache is not None:
+            cache.save()
 
 
 if __name__ == "__main__":
