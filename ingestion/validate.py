@@ -15,14 +15,55 @@ def _blank_to_null(name: str) -> pl.Expr:
     return pl.when(col == "").then(None).otherwise(col)
 
 
+# The shape nearly every producer writes (`2026-11-03T08:12:45.539Z`, `…+01:00`), read from
+# fixed positions; any other text goes to the general parser, which gives the same answers
+# on this shape too (a test compares them), at twice the cost.
+_CANONICAL = (
+    r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+)
+
+
 def parse_timestamp(text: pl.Expr) -> pl.Expr:
     """ISO-8601 text with an offset (or `Z`) to a UTC datetime; anything else to null."""
+    return pl.when(text.str.contains(_CANONICAL)).then(_parse_canonical(text)).otherwise(parse_any(text))
+
+
+def parse_any(text: pl.Expr) -> pl.Expr:
+    """The general parser: `T` or a space between date and time, `Z`/`z` or `±hh:mm`/`±hhmm`."""
     fixed = text.str.replace(r"[Zz]$", "+00:00").str.replace(" ", "T", literal=True)
     return fixed.str.to_datetime(TS_FORMAT, strict=False, time_unit="us").dt.convert_time_zone("UTC")
 
 
+def _parse_canonical(text: pl.Expr) -> pl.Expr:
+    """`_CANONICAL` text: date and time, up to 6 digits of fraction, then `Z` or `±hh:mm`."""
+    utc = text.str.ends_with("Z")
+    length = text.str.len_bytes()
+    offset_length = pl.when(utc).then(1).otherwise(6)
+    digits = text.str.slice(20, (length - 20 - offset_length).clip(lower_bound=0))  # after the dot
+    fraction = pl.when(text.str.slice(19, 1) == ".").then(digits).otherwise(pl.lit("")).str.pad_end(6, "0")
+    offset = text.str.slice(length - 6, 6)
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    offset_minutes = (
+        pl.when(utc)
+        .then(0)
+        .otherwise(
+            sign * (offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(4, 2).cast(pl.Int64))
+        )
+    )
+    local = text.str.head(19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+    micros = fraction.cast(pl.Int64, strict=False).fill_null(0)
+    utc_time = local + pl.duration(microseconds=micros) - pl.duration(minutes=offset_minutes)
+    return utc_time.dt.replace_time_zone("UTC")
+
+
+def _text(name: str) -> pl.Expr:
+    """A column's text, stripped, blank as null (made once per column: each use would redo it)."""
+    return pl.col(f"__text_{name}")
+
+
 def _typed(column: Column) -> pl.Expr:
-    text = _blank_to_null(column.name)
+    text = _text(column.name)
     if column.kind == "timestamp":
         return parse_timestamp(text)
     if column.kind == "int":
@@ -32,9 +73,9 @@ def _typed(column: Column) -> pl.Expr:
     return text
 
 
-def _problem(column: Column) -> pl.Expr:
-    """The first thing wrong with this column's value, as a sentence, or null."""
-    text = _blank_to_null(column.name)
+def _checks(column: Column) -> list[tuple[pl.Expr, pl.Expr]]:
+    """What can be wrong with this column's value, in the order it is reported: (test, sentence)."""
+    text = _text(column.name)
     typed = pl.col(f"__typed_{column.name}")
     name = column.name
     checks: list[tuple[pl.Expr, pl.Expr]] = []
@@ -69,25 +110,29 @@ def _problem(column: Column) -> pl.Expr:
                 pl.format(f"{name} '{{}}' is not one of {allowed}", text),
             )
         )
-    if not checks:
-        return pl.lit(None, dtype=pl.String)
-    expr = pl.when(checks[0][0]).then(checks[0][1])
-    for cond, msg in checks[1:]:
-        expr = expr.when(cond).then(msg)
-    return expr.otherwise(None)
+    return checks
 
 
 def validate(frame: pl.DataFrame, feed: Feed) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split a string frame into typed good rows and (`_line`, `_raw`, `reason`) bad rows."""
-    typed = frame.with_columns(*[_typed(c).alias(f"__typed_{c.name}") for c in feed.columns])
-    typed = typed.with_columns(pl.coalesce([_problem(c) for c in feed.columns]).alias("reason"))
+    """Split a string frame into typed good rows and (`_line`, `_raw`, `reason`) bad rows.
+
+    A bad row's reason is its first problem, column by column in the feed's order. The
+    tests run on every row; the sentences are written for the bad rows only (formatting
+    them for every row was a third of the time on a million clean rows).
+    """
+    texts = frame.with_columns(*[_blank_to_null(c.name).alias(f"__text_{c.name}") for c in feed.columns])
+    typed = texts.with_columns(*[_typed(c).alias(f"__typed_{c.name}") for c in feed.columns])
+    checks = [check for c in feed.columns for check in _checks(c)]
     if feed.one_of:
         none_set = pl.all_horizontal(pl.col(f"__typed_{c}").is_null() for c in feed.one_of)
-        reason = f"none of {' / '.join(feed.one_of)} is set"
-        typed = typed.with_columns(pl.coalesce("reason", pl.when(none_set).then(pl.lit(reason))))
+        checks.append((none_set, pl.lit(f"none of {' / '.join(feed.one_of)} is set")))
+    flagged = typed.with_columns(pl.any_horizontal(t for t, _ in checks).fill_null(False).alias("__bad"))
+    reason = pl.when(checks[0][0]).then(checks[0][1])
+    for test, sentence in checks[1:]:
+        reason = reason.when(test).then(sentence)
     extra = [c for c in frame.columns if c.startswith("_") and c not in ("_line", "_raw")]
-    bad = typed.filter(pl.col("reason").is_not_null()).select("_line", "_raw", *extra, "reason")
-    good = typed.filter(pl.col("reason").is_null()).select(
+    bad = flagged.filter(pl.col("__bad")).select("_line", "_raw", *extra, reason.alias("reason"))
+    good = flagged.filter(~pl.col("__bad")).select(
         "_line", *extra, *[pl.col(f"__typed_{c.name}").alias(c.name) for c in feed.columns]
     )
     return good, bad

@@ -269,3 +269,69 @@ def test_json_lines_decode_alike_whole_or_line_by_line() -> None:
     kept, rejects = parse_jsonl(nested, columns)
     assert kept["event_id"].to_list() == ["u1"]
     assert [(line, reason) for line, _, reason in rejects] == [(2, "field n is not a scalar value")]
+
+
+TIMESTAMPS = [
+    "2026-11-03T08:12:45.539Z",  # the usual shapes
+    "2026-11-03T09:12:45.539+01:00",
+    "2026-11-03T03:12:45-05:30",
+    "2026-11-03T08:12:45Z",
+    "2026-11-03T08:12:45.5Z",  # one to six digits of fraction
+    "2026-11-03T08:12:45.123456+00:00",
+    "2026-11-03T08:12:45.1234567Z",  # seven: the general parser's business
+    "2026-01-01T00:30:00+01:00",  # the offset crosses a year
+    "2024-02-29T12:00:00Z",  # a leap day
+    "2026-02-29T12:00:00Z",  # not a leap year: no such day
+    "2026-13-03T08:12:45Z",
+    "2026-11-03T24:00:00Z",
+    "2026-11-03T08:60:00Z",
+    "2026-11-03T08:12:45+24:00",
+    "2026-11-03 08:12:45Z",  # a space, a lower-case z, an offset without colon
+    "2026-11-03T08:12:45z",
+    "2026-11-03T08:12:45+0100",
+    "2026-11-03T08:12:45",  # no offset
+    "2026-11-03T08:12:45.Z",
+    "26-11-03T08:12:45Z",
+    "2026-11-03",
+    "yesterday",
+    "",
+    None,
+]
+
+
+def test_the_usual_timestamp_shape_reads_as_the_general_parser_reads_it() -> None:
+    """The fixed-position reader of the common shape and the general parser agree on every text."""
+    from ingestion.validate import parse_any, parse_timestamp
+
+    frame = pl.DataFrame({"t": TIMESTAMPS}, schema={"t": pl.String})
+    both = frame.select(fast=parse_timestamp(pl.col("t")), general=parse_any(pl.col("t")))
+    assert both["fast"].to_list() == both["general"].to_list()
+    read = dict(zip(TIMESTAMPS, both["fast"].to_list(), strict=True))
+    assert str(read["2026-11-03T03:12:45-05:30"]) == "2026-11-03 08:42:45+00:00"
+    assert str(read["2026-11-03T08:12:45.5Z"]) == "2026-11-03 08:12:45.500000+00:00"
+    assert str(read["2026-01-01T00:30:00+01:00"]) == "2025-12-31 23:30:00+00:00"
+    assert read["2026-02-29T12:00:00Z"] is None and read["2026-11-03T08:12:45"] is None
+
+
+def test_the_usual_timestamp_shape_agrees_on_random_instants() -> None:
+    import random
+
+    from ingestion.validate import parse_any, parse_timestamp
+
+    rng = random.Random(3)
+    texts = []
+    for _ in range(5000):
+        stamp = f"{rng.randint(1990, 2040):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 31):02d}T" + (
+            f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+        )
+        digits = rng.randint(0, 6)
+        stamp += "." + "".join(rng.choice("0123456789") for _ in range(digits)) if digits else ""
+        minutes = rng.randint(-14 * 60, 14 * 60)
+        sign = "-" if minutes < 0 else "+"
+        texts.append(
+            stamp + ("Z" if rng.random() < 0.3 else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+        )
+    frame = pl.DataFrame({"t": texts})
+    both = frame.select(fast=parse_timestamp(pl.col("t")), general=parse_any(pl.col("t")))
+    assert both["fast"].null_count() > 0  # some days do not exist (31 November...)
+    assert both["fast"].to_list() == both["general"].to_list()
