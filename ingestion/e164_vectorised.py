@@ -88,19 +88,25 @@ def _keep_stripped(number: pl.Expr, meta: PhoneMetadata) -> pl.Expr:
     return possible & ~size.is_in(local or [-1])
 
 
-def _national_significant(number: pl.Expr, region: str) -> pl.Expr:
-    """The national number after `parse` strips a national prefix (when it keeps the stripped form)."""
+def _national_significant(frame: pl.DataFrame, number: str, region: str) -> pl.DataFrame:
+    """Adds `nsn`: the national number after `parse` strips a national prefix (when it keeps the
+    stripped form). In two steps, so that the stripped number is computed once, not at each use."""
     meta = PhoneMetadata.metadata_for_region(region)
-    stripped = number
+    whole = pl.col(number)
+    stripped = whole
     for prefix in reversed(_national_prefixes(region) or ()):  # the first alternative that matches wins
-        rest = number.str.slice(len(prefix))
-        refused = _general_pattern_matches(number, meta) & ~_general_pattern_matches(rest, meta)
+        rest = whole.str.slice(len(prefix))
+        refused = _general_pattern_matches(whole, meta) & ~_general_pattern_matches(rest, meta)
         stripped = (
-            pl.when(number.str.starts_with(prefix))
-            .then(pl.when(refused).then(number).otherwise(rest))
+            pl.when(whole.str.starts_with(prefix))
+            .then(pl.when(refused).then(whole).otherwise(rest))
             .otherwise(stripped)
         )
-    return pl.when(_keep_stripped(stripped, meta)).then(stripped).otherwise(number)
+    frame = frame.with_columns(_stripped=stripped)
+    stripped = pl.col("_stripped")
+    return frame.with_columns(
+        nsn=pl.when(_keep_stripped(stripped, meta)).then(stripped).otherwise(whole)
+    ).drop("_stripped")
 
 
 def _valid(nsn: pl.Expr, country_code: int) -> pl.Expr:
@@ -139,6 +145,10 @@ def _split_country_code(keys: pl.DataFrame, region: str) -> pl.DataFrame:
         pl.when(plus).then(key.str.slice(1)).when(dialled).then(key.str.slice(len(idd or ""))).otherwise(None)
     )
     codes = pl.Series([str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE]).implode()
+    # each step's columns are made once: an expression used several times within one
+    # select is computed each time (eager selects share no subexpressions)
+    keys = keys.with_columns(_digits=digits)
+    digits = pl.col("_digits")
     code = pl.lit(None, pl.String)
     for size in (3, 2, 1):  # the shortest known code wins, as in `_extract_country_code`
         code = pl.when(digits.str.slice(0, size).is_in(codes)).then(digits.str.slice(0, size)).otherwise(code)
@@ -148,11 +158,13 @@ def _split_country_code(keys: pl.DataFrame, region: str) -> pl.DataFrame:
         & ~key.str.starts_with(str(meta.country_code))
         & pl.lit(_national_prefixes(region) is not None)
     )
+    keys = keys.with_columns(_code=code, _national=national)
+    code, national = pl.col("_code"), pl.col("_national")
     return keys.with_columns(
         cc=pl.when(national).then(pl.lit(meta.country_code)).otherwise(code.cast(pl.Int32)),
         rest=pl.when(national).then(key).otherwise(digits.str.slice(code.str.len_chars())),
         region=pl.when(national).then(pl.lit(region)).otherwise(None),
-    )
+    ).drop("_digits", "_code", "_national")
 
 
 def decide(keys: list[str], region: str, min_group: int = 200) -> pl.DataFrame:
@@ -174,13 +186,12 @@ def decide(keys: list[str], region: str, min_group: int = 200) -> pl.DataFrame:
         ):
             parts.append(group.select("_phone_key", _e164=pl.lit(None, pl.String), _decided=pl.lit(False)))
             continue
-        rest = pl.col("rest")
-        nsn = _national_significant(rest, parse_region)
+        rest, nsn = pl.col("rest"), pl.col("nsn")
         decidable = rest.str.len_chars().is_between(_MIN_NSN, _MAX_NSN) & nsn.str.len_chars().is_between(
             _MIN_NSN, _MAX_NSN
         )
         parts.append(
-            group.with_columns(nsn=nsn).select(
+            _national_significant(group, "rest", parse_region).select(
                 "_phone_key",
                 _e164=pl.when(decidable & _valid(pl.col("nsn"), cc)).then(pl.lit(f"+{cc}") + pl.col("nsn")),
                 _decided=decidable,
