@@ -48,7 +48,11 @@ def _parse_canonical(text: pl.Expr) -> pl.Expr:
         pl.when(utc)
         .then(0)
         .otherwise(
-            sign * (offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(4, 2).cast(pl.Int64))
+            sign
+            * (
+                offset.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                + offset.str.slice(4, 2).cast(pl.Int64, strict=False)
+            )
         )
     )
     local = text.str.head(19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
