@@ -223,6 +223,8 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
         }
         seed = dg.AssetKey(["reference", "permanent_errors"])
         seed_loads = instance.fetch_materializations(seed, limit=100).records
+        view = dg.AssetKey(["staging", "stg_dlrs"])
+        view_builds = instance.fetch_materializations(view, limit=100).records
         storage = instance.event_log_storage
         done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
         seed_tested = storage.get_asset_check_execution_history(
@@ -236,9 +238,10 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
             limit=100,
             status=done,
         )
-    # three builds: the first one full, loading and testing the reference seeds; the incremental
-    # ones leave them as they are, but still test the marts against their vocabularies
-    assert (len(seed_loads), len(seed_tested), len(vocabulary_tested)) == (1, 1, 3)
+    # three builds: the first one full, loading and testing the reference seeds and creating the
+    # staging views; the incremental ones leave those as they are, but still test the marts
+    # against their vocabularies
+    assert (len(seed_loads), len(seed_tested), len(view_builds), len(vocabulary_tested)) == (1, 1, 1, 3)
     # the first run spans the days of its changes (03-04, the same range for both feeds);
     # the second one only the receipts' day; the third none
     assert partitions == {
