@@ -7,8 +7,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # Polars is imported by whoever writes Parquet; dbt's processes never need it
+    import polars as pl
 
 
 @contextlib.contextmanager

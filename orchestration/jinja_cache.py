@@ -18,6 +18,7 @@ compile time) turns the cache off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import marshal
@@ -27,6 +28,8 @@ from types import CodeType
 from typing import Any
 
 import jinja2
+
+from ingestion.atomic import replacing
 
 FORMAT = b"sms-jinja-code-1"
 _KEEP_AT_MOST = 5000  # entries; past that, only those of the latest run are kept
@@ -93,13 +96,10 @@ class CodeCache:
         entries = self.known
         if len(entries) > _KEEP_AT_MOST:
             entries = {k: v for k, v in entries.items() if k in self.used}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # another build saving at once: the last one wins; a cache that cannot be written
+        # is only slower next time
+        with contextlib.suppress(OSError), replacing(self.path) as tmp:
             tmp.write_bytes(marshal.dumps((_version(), entries)))
-            os.replace(tmp, self.path)  # another build saving at once: the last one wins
-        except OSError:  # a cache that cannot be written is only slower next time
-            tmp.unlink(missing_ok=True)
 
 
 def install(path: Path) -> CodeCache | None:
