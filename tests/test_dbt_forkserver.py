@@ -48,6 +48,15 @@ def test_a_forked_dbt_lists_what_plain_dbt_lists(server: str, tmp_path: Path) ->
     assert "sms_warehouse.marts.fct_launch_contacts" in forked.stdout
 
 
+def test_dbt_reports_no_usage_to_dbt_labs(server: str, tmp_path: Path) -> None:
+    """The project turns dbt's anonymous usage events off (dbt_project.yml `flags`): dbt would
+    otherwise build ~30 of them per build and post them to dbt Labs at its end."""
+    result = _run(SMS_DBT, ["ls", "--select", "marts", "--log-level", "debug"], _env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Running with dbt=" in result.stdout  # the debug log is there
+    assert "Sending event" not in result.stdout
+
+
 def test_dbt_errors_keep_their_exit_code_and_message(server: str, tmp_path: Path) -> None:
     result = subprocess.run([SMS_DBT, "no-such-command"], capture_output=True, text=True, env=_env(tmp_path))
     assert result.returncode == 2
