@@ -21,11 +21,16 @@ def replacing(target: Path) -> Iterator[Path]:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        put_in_place(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def put_in_place(written: Path, target: Path) -> None:
+    """Rename a finished file over `target` once its bytes are on disk (fsync first)."""
+    with open(written, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(written, target)
 
 
 def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:

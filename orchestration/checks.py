@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from ingestion.feeds import FEEDS
-from orchestration import suites
+from orchestration import publish, suites
 from orchestration.quality import SuiteResult, render_data_docs_soon, run_suite, validating_elsewhere
 from orchestration.settings import resolve_paths
 
@@ -220,12 +220,38 @@ def mart_checks_step(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Asse
 
     Dagster runs steps one at a time; here, while the GX worker validates one
     table, the next one is read from DuckDB (one table at a time when GX runs in
-    this process: its context is not made for threads).
+    this process: its context is not made for threads). Meanwhile the file to
+    publish is written beside the published one (publish.stage): publishing then
+    only renames it, and a blocking check that fails removes it.
     """
     runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
-    with ThreadPoolExecutor(2 if validating_elsewhere() else 1, thread_name_prefix="mart-checks") as pool:
-        yield from pool.map(lambda run: run(), runs)
-    render_data_docs_soon()  # the last suites of a run: their pages render while the marts publish
+    paths = resolve_paths()
+    failed_blocking = False
+    with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as stager:
+        staging = (
+            stager.submit(publish.stage, paths.build_db, paths.warehouse) if _publishes(context) else None
+        )
+        with ThreadPoolExecutor(2 if validating_elsewhere() else 1, thread_name_prefix="mart-checks") as pool:
+            for result in pool.map(lambda run: run(), runs):
+                failed_blocking |= not result.passed and _BLOCKING.get(result.check_name) == result.asset_key
+                yield result
+        render_data_docs_soon()  # the last suites of a run: their pages render while the marts publish
+        if staging is not None:
+            try:
+                staging.result()
+            except Exception as exc:  # noqa: BLE001 - publishing writes the file itself then
+                context.log.warning(f"the file to publish was not staged ({type(exc).__name__}: {exc})")
+    if failed_blocking:
+        publish.discard(paths.warehouse)
+
+
+_BLOCKING = {spec.name: spec.asset_key for spec, _ in MART_CHECKS if spec.blocking}
+
+
+def _publishes(context: dg.AssetCheckExecutionContext) -> bool:
+    """Whether this run goes on to publish (a run of the checks alone does not stage a file)."""
+    selection = context.run.asset_selection
+    return not selection or dg.AssetKey("published_warehouse") in selection  # none named: all of the job
 
 
 mart_checks = [mart_checks_step]

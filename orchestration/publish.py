@@ -14,17 +14,23 @@ the published one in which only the contacts written since then are replaced,
 and the small tables copied whole: the same tables a full copy gives, at the cost
 of the rows that changed. Any doubt (no record, another build database, most rows
 rewritten by a full rebuild) means a full copy.
+
+Writing the new file and putting it in place are two steps (`stage`, `commit`):
+the mart checks stage it while GX validates (the file is not published: it waits
+beside the published one under a dot-name), and publishing then only renames it,
+if it was made from the very build database and published file that are there now.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
-from ingestion.atomic import replacing, write_text_atomically
+from ingestion.atomic import put_in_place, write_text_atomically
 
 PUBLISHED_SCHEMAS = ("marts", "audit")
 # the table that grows with history: keyed by contact, each row stamped by the build that wrote it
@@ -38,27 +44,118 @@ def state_path(published: Path) -> Path:
 
 
 def publish(build_db: Path, published: Path) -> dict[str, int]:
-    """Copy the published schemas of `build_db` into `published`; returns rows per table."""
-    counts: dict[str, int] = {}
+    """Copy the published schemas of `build_db` into `published`; returns rows per table.
+
+    A file staged from this same build database and published file is put in place
+    as it is; otherwise one is written now.
+    """
+    staged = take_staged(build_db, published)
+    return commit(staged or stage(build_db, published))
+
+
+@dataclass
+class Staged:
+    """A new published file, written beside the published one but not in its place yet."""
+
+    path: Path
+    published: Path
+    made_from: dict[str, list[int] | None]  # what it was written from: see _made_from()
+    counts: dict[str, int]
+    state: dict[str, str | None]  # the state file that goes with it
+
+
+def staged_path(published: Path) -> Path:
+    """Where the next published file is written: a dot-file beside the published one."""
+    return published.with_name(f".{published.name}.staged")
+
+
+def _receipt(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _made_from(build_db: Path, published: Path) -> dict[str, list[int] | None]:
+    """The files a staged file depends on, as they are now (a change to any makes it stale)."""
+    wal = build_db.with_name(build_db.name + ".wal")
+    return {
+        "build_db": _identity(build_db),
+        "build_wal": _identity(wal),
+        "published": _identity(published),
+        "published_state": _identity(state_path(published)),
+    }
+
+
+def stage(build_db: Path, published: Path) -> Staged:
+    """Write the next published file beside `published` (see `staged_path`), not in its place."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    discard(published)
+    made_from = _made_from(build_db, published)
     since = _replace_since(build_db, published)
-    with replacing(published) as tmp:
+    path = staged_path(published)
+    try:
         if since is not None:
-            shutil.copyfile(published, tmp)
+            shutil.copyfile(published, path)
+        con = duckdb.connect(str(path))
         try:
-            con = duckdb.connect(str(tmp))
-            try:
-                con.execute(f"attach '{build_db}' as build (read_only)")
-                counts = _copy_schemas(con, since)
-                watermark = _latest_watermark(con, "build")
-                con.execute("detach build")
-                con.execute("checkpoint")
-            finally:
-                con.close()
+            con.execute(f"attach '{build_db}' as build (read_only)")
+            counts = _copy_schemas(con, since)
+            watermark = _latest_watermark(con, "build")
+            con.execute("detach build")
+            con.execute("checkpoint")
         finally:
-            Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    state = {"build_db": str(build_db), "watermark": watermark}
-    write_text_atomically(json.dumps(state), state_path(published))
-    return counts
+            con.close()
+        Path(str(path) + ".wal").unlink(missing_ok=True)
+        staged = Staged(
+            path, published, made_from, counts, {"build_db": str(build_db), "watermark": watermark}
+        )
+        write_text_atomically(
+            json.dumps({**asdict(staged), "path": str(path), "published": str(published)}), _receipt(path)
+        )
+    except BaseException:
+        discard(published)
+        raise
+    return staged
+
+
+def take_staged(build_db: Path, published: Path) -> Staged | None:
+    """The file staged for `published`, if it was made from `build_db` and `published` as they are now."""
+    try:
+        receipt = json.loads(_receipt(staged_path(published)).read_text())
+    except (OSError, ValueError):
+        return None
+    fresh = (
+        receipt.get("state", {}).get("build_db") == str(build_db)
+        and receipt.get("made_from") == _made_from(build_db, published)
+        and staged_path(published).exists()
+    )
+    if not fresh:
+        discard(published)
+        return None
+    return Staged(
+        staged_path(published), published, receipt["made_from"], receipt["counts"], receipt["state"]
+    )
+
+
+def commit(staged: Staged) -> dict[str, int]:
+    """Put a staged file in place of the published one (fsynced, renamed) and record what it holds."""
+    put_in_place(staged.path, staged.published)
+    _receipt(staged.path).unlink(missing_ok=True)
+    write_text_atomically(json.dumps(staged.state), state_path(staged.published))
+    return staged.counts
+
+
+def discard(published: Path) -> None:
+    """Remove a file staged for `published` that will not be published (checks failed, stale)."""
+    path = staged_path(published)
+    for leftover in (_receipt(path), path, Path(str(path) + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def _replace_since(build_db: Path, published: Path) -> str | None:

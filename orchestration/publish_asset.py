@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.dbt_assets import warehouse_models
 from orchestration.exports import export_lists
-from orchestration.publish import PUBLISHED_SCHEMAS, publish
+from orchestration.publish import PUBLISHED_SCHEMAS, commit, stage, take_staged
 from orchestration.settings import resolve_paths
 
 _upstream = [k for k in warehouse_models.keys if k.path[0] in PUBLISHED_SCHEMAS]  # what publish() copies
@@ -18,11 +18,13 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     so a reader sees either the previous complete version or the new one.
     """
     paths = resolve_paths()
-    counts = publish(paths.build_db, paths.warehouse)
+    staged = take_staged(paths.build_db, paths.warehouse)  # written while the mart checks ran
+    counts = commit(staged or stage(paths.build_db, paths.warehouse))
     context.log.info(f"published {len(counts)} tables to {paths.warehouse}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.warehouse)),
+            "staged_during_checks": staged is not None,
             "tables": dg.MetadataValue.json(counts),
             "dagster/row_count": counts.get("marts.fct_launch_contacts", 0),
         }

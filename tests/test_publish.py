@@ -119,6 +119,61 @@ def test_bookkeeping_columns_are_never_published(tmp_path: Path) -> None:
     assert columns == ["launch_id", "contact_id", "reached_status"]
 
 
+@pytest.fixture()
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Each time publishing wrote tables into a file (the `since` it wrote from)."""
+    written: list[str | None] = []
+    real = pub._copy_schemas
+
+    def spy(con, since):  # noqa: ANN001, ANN202
+        written.append(since)
+        return real(con, since)
+
+    monkeypatch.setattr(pub, "_copy_schemas", spy)
+    return written
+
+
+def test_a_staged_file_is_published_by_a_rename(tmp_path: Path, writes: list[str | None]) -> None:
+    build, published = tmp_path / "b.duckdb", tmp_path / "sms.duckdb"
+    _build(build, FIRST, launches=1)
+    staged = pub.stage(build, published)
+    assert staged.path.exists() and not published.exists()  # staged is not published
+    assert pub.publish(build, published) == staged.counts
+    assert len(writes) == 1  # written once, while staging
+    assert not pub.staged_path(published).exists()
+    assert _tables(published) == _tables(_full_copy(build, tmp_path))
+    assert json.loads(pub.state_path(published).read_text())["watermark"].startswith("2026-11-01 10:00:00")
+
+
+def test_a_staged_file_from_another_build_or_published_file_is_not_published(
+    tmp_path: Path, writes: list[str | None]
+) -> None:
+    build, published = tmp_path / "b.duckdb", tmp_path / "sms.duckdb"
+    _build(build, FIRST, launches=1)
+    pub.stage(build, published)
+    _build(build, FIRST[:4], 2)  # the build database changed after the file was staged
+    pub.publish(build, published)
+    assert len(writes) == 2  # the stale file was not taken
+    assert _tables(published) == _tables(_full_copy(build, tmp_path))
+
+    _build(build, [*FIRST[:4], ("L1", "c9", "with_carrier", NEW)], 2)
+    pub.stage(build, published)  # a copy of the published file with c9 put in
+    other = tmp_path / "other.duckdb"
+    _build(other, FIRST[:2], 3)
+    pub.publish(other, published)  # the published file changed since: the staged copy is stale
+    pub.publish(build, published)
+    assert _tables(published) == _tables(_full_copy(build, tmp_path))
+    assert not pub.staged_path(published).exists()
+
+
+def test_discard_leaves_nothing_behind(tmp_path: Path) -> None:
+    build, published = tmp_path / "b.duckdb", tmp_path / "sms.duckdb"
+    _build(build, FIRST, launches=1)
+    pub.stage(build, published)
+    pub.discard(published)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.duckdb"]
+
+
 def _full_copy(build: Path, tmp_path: Path) -> Path:
     """What publishing from nothing gives (a fresh file, no state beside it)."""
     target = tmp_path / "fresh" / "sms.duckdb"

@@ -12,6 +12,7 @@ import polars as pl
 from ingestion.feeds import FEEDS
 from ingestion.ingest import ingest_partition
 from orchestration import suites
+from orchestration.publish import staged_path
 from orchestration.quality import run_suite
 from tests.landing_builder import clean_env, jsonl, send_logs_csv, write_file
 
@@ -121,6 +122,7 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     assert "published marts were left unchanged" in done.stderr
     assert (tmp_path / "warehouse" / "sms.build.duckdb").exists()  # built, checked, not published
     assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
+    assert not staged_path(tmp_path / "warehouse" / "sms.duckdb").exists()  # nor left staged
 
 
 def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
