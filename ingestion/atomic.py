@@ -34,9 +34,14 @@ def put_in_place(written: Path, target: Path) -> None:
 
 
 def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
-    """Write Parquet (zstd, with statistics) atomically."""
+    """Write Parquet (zstd level 1, with statistics) atomically.
+
+    Level 1 rather than Polars' default 3: the million send logs and receipts of a
+    cold benchmark wrote in 1.45 instead of 1.98 CPU-s, 42 instead of 41 MB, and
+    DuckDB reads them as fast.
+    """
     with replacing(target) as tmp:
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
 
 
 def write_text_atomically(text: str, target: Path) -> None:
