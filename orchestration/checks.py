@@ -1,5 +1,6 @@
 """Dagster asset checks built from GX suite results: which expectation failed, on how many rows, which ones."""
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -225,27 +226,37 @@ def mart_checks_step(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Asse
     only renames it, and a blocking check that fails removes it.
     """
     runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
-    paths = resolve_paths()
-    failed_blocking = False
-    with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as stager:
-        staging = (
-            stager.submit(publish.stage, paths.build_db, paths.warehouse) if _publishes(context) else None
-        )
+    with _staging_to_publish(context) as blocked:
         with ThreadPoolExecutor(2 if validating_elsewhere() else 1, thread_name_prefix="mart-checks") as pool:
             for result in pool.map(lambda run: run(), runs):
-                failed_blocking |= not result.passed and _BLOCKING.get(result.check_name) == result.asset_key
+                if not result.passed and _BLOCKING.get(result.check_name) == result.asset_key:
+                    blocked.append(result.check_name)
                 yield result
         render_data_docs_soon()  # the last suites of a run: their pages render while the marts publish
-        if staging is not None:
-            try:
-                staging.result()
-            except Exception as exc:  # noqa: BLE001 - publishing writes the file itself then
-                context.log.warning(f"the file to publish was not staged ({type(exc).__name__}: {exc})")
-    if failed_blocking:
-        publish.discard(paths.warehouse)
 
 
 _BLOCKING = {spec.name: spec.asset_key for spec, _ in MART_CHECKS if spec.blocking}
+
+
+@contextlib.contextmanager
+def _staging_to_publish(context: dg.AssetCheckExecutionContext) -> Iterator[list[str]]:
+    """Stage the file to publish in a thread while the block runs the checks; the block lists the
+    blocking checks that failed. Unless it ends with none, the staged file is removed."""
+    paths = resolve_paths()
+    blocked: list[str] = []
+    publishable = False
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as stager:
+            staging = (
+                stager.submit(publish.stage, paths.build_db, paths.warehouse) if _publishes(context) else None
+            )
+            yield blocked
+            if staging is not None and (error := staging.exception()) is not None:
+                context.log.warning(f"the file to publish was not staged ({type(error).__name__}: {error})")
+        publishable = not blocked
+    finally:
+        if not publishable:  # a blocking check failed or a check raised: this build is not published
+            publish.discard(paths.warehouse)
 
 
 def _publishes(context: dg.AssetCheckExecutionContext) -> bool:
