@@ -57,6 +57,15 @@ def test_dbt_reports_no_usage_to_dbt_labs(server: str, tmp_path: Path) -> None:
     assert "Sending event" not in result.stdout
 
 
+def test_dbt_writes_the_build_database_without_fsst(server: str, tmp_path: Path) -> None:
+    """The profile's DuckDB settings reach dbt's connection (FSST made the build's big
+    intermediate tables the dearest writes of a cold build; see profiles.yml)."""
+    sql = "select current_setting('disabled_compression_methods') as disabled"
+    result = _run(SMS_DBT, ["show", "--inline", sql, "--quiet"], _env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FSST,DICT_FSST" in result.stdout.upper()
+
+
 def test_dbt_errors_keep_their_exit_code_and_message(server: str, tmp_path: Path) -> None:
     result = subprocess.run([SMS_DBT, "no-such-command"], capture_output=True, text=True, env=_env(tmp_path))
     assert result.returncode == 2
