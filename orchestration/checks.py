@@ -229,13 +229,13 @@ def mart_checks_step(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Asse
     with _staging_to_publish(context) as blocked:
         with ThreadPoolExecutor(2 if validating_elsewhere() else 1, thread_name_prefix="mart-checks") as pool:
             for result in pool.map(lambda run: run(), runs):
-                if not result.passed and _BLOCKING.get(result.check_name) == result.asset_key:
+                if not result.passed and dg.AssetCheckKey(result.asset_key, result.check_name) in _BLOCKING:
                     blocked.append(result.check_name)
                 yield result
         render_data_docs_soon()  # the last suites of a run: their pages render while the marts publish
 
 
-_BLOCKING = {spec.name: spec.asset_key for spec, _ in MART_CHECKS if spec.blocking}
+_BLOCKING = {spec.key for spec, _ in MART_CHECKS if spec.blocking}
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -57,11 +57,13 @@ def publish(build_db: Path, published: Path) -> dict[str, int]:
 class Staged:
     """A new published file, written beside the published one but not in its place yet."""
 
-    path: Path
     published: Path
-    made_from: dict[str, list[int] | None]  # what it was written from: see _made_from()
     counts: dict[str, int]
     state: dict[str, str | None]  # the state file that goes with it
+
+    @property
+    def path(self) -> Path:
+        return staged_path(self.published)
 
 
 def staged_path(published: Path) -> Path:
@@ -71,6 +73,11 @@ def staged_path(published: Path) -> Path:
 
 def _receipt(path: Path) -> Path:
     return path.with_name(path.name + ".json")
+
+
+def _wal(database: Path) -> Path:
+    """DuckDB's write-ahead log beside a database file."""
+    return database.with_name(database.name + ".wal")
 
 
 def _identity(path: Path) -> list[int] | None:
@@ -83,10 +90,9 @@ def _identity(path: Path) -> list[int] | None:
 
 def _made_from(build_db: Path, published: Path) -> dict[str, list[int] | None]:
     """The files a staged file depends on, as they are now (a change to any makes it stale)."""
-    wal = build_db.with_name(build_db.name + ".wal")
     return {
         "build_db": _identity(build_db),
-        "build_wal": _identity(wal),
+        "build_wal": _identity(_wal(build_db)),
         "published": _identity(published),
         "published_state": _identity(state_path(published)),
     }
@@ -111,13 +117,11 @@ def stage(build_db: Path, published: Path) -> Staged:
             con.execute("checkpoint")
         finally:
             con.close()
-        Path(str(path) + ".wal").unlink(missing_ok=True)
-        staged = Staged(
-            path, published, made_from, counts, {"build_db": str(build_db), "watermark": watermark}
-        )
-        write_text_atomically(
-            json.dumps({**asdict(staged), "path": str(path), "published": str(published)}), _receipt(path)
-        )
+        _wal(path).unlink(missing_ok=True)
+        staged = Staged(published, counts, {"build_db": str(build_db), "watermark": watermark})
+        # what it was made from, for take_staged(): a change to any of those files makes it stale
+        receipt = {"made_from": made_from, "counts": counts, "state": staged.state}
+        write_text_atomically(json.dumps(receipt), _receipt(path))
     except BaseException:
         discard(published)
         raise
@@ -138,9 +142,7 @@ def take_staged(build_db: Path, published: Path) -> Staged | None:
     if not fresh:
         discard(published)
         return None
-    return Staged(
-        staged_path(published), published, receipt["made_from"], receipt["counts"], receipt["state"]
-    )
+    return Staged(published, receipt["counts"], receipt["state"])
 
 
 def commit(staged: Staged) -> dict[str, int]:
@@ -154,7 +156,7 @@ def commit(staged: Staged) -> dict[str, int]:
 def discard(published: Path) -> None:
     """Remove a file staged for `published` that will not be published (checks failed, stale)."""
     path = staged_path(published)
-    for leftover in (_receipt(path), path, Path(str(path) + ".wal")):
+    for leftover in (_receipt(path), path, _wal(path)):
         leftover.unlink(missing_ok=True)
 
 
