@@ -390,6 +390,9 @@ def console() -> None:
     closing is closed by then (files, DuckDB connections, helper processes, the
     Dagster instance), so the process ends as soon as its output is flushed.
     """
+    from orchestration.gc_tuning import collect_less_often
+
+    collect_less_often()
     code = main()
     with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
         sys.stdout.flush()

@@ -62,4 +62,7 @@ def run(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    from orchestration.gc_tuning import collect_less_often
+
+    collect_less_often()
     run(sys.argv[1:])

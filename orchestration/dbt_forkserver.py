@@ -195,4 +195,7 @@ def running() -> Iterator[subprocess.Popen]:
 
 
 if __name__ == "__main__":
+    from orchestration.gc_tuning import collect_less_often
+
+    collect_less_often()  # before the warm-up imports; the dbt children it forks inherit it
     serve(sys.argv[1], int(sys.argv[2]))

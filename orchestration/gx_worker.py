@@ -157,6 +157,9 @@ def serve(address: str, docs_dir: str) -> None:
 
 
 if __name__ == "__main__":
+    from orchestration.gc_tuning import collect_less_often
+
+    collect_less_often()
     serve(sys.argv[1], sys.argv[2])
     # nothing left to clean up, and Python's teardown of GX, pandas and scipy module
     # by module took 1.5 s that the run waited for
