@@ -130,30 +130,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _progress(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
 
-    import dagster as dg
-
     from orchestration import dbt_forkserver
     from orchestration.gx_worker import validating_in_a_worker
 
-    if not args.record_runs:
-        # Dagster's own switch: a run over a partition range plans each asset once, not once per
-        # partition (144 events, 2.5 s of this process on a cold benchmark run); what it gives
-        # up is marking planned partitions failed in a stored run, and these runs are not stored
-        os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-    instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
-    # dbt and GX import themselves in their own processes while ingestion works;
-    # one Data Docs build for every suite of the run
-    with instance, dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
+    # dbt and GX import themselves in their own processes, started first: this process
+    # imports Dagster and makes its instance on one core for the first 2-3 s, and the
+    # helpers' imports (dbt 4, GX 5 CPU-s) take the other. One Data Docs build for the run
+    with dbt_forkserver.running(), validating_in_a_worker(paths.data_docs):
+        import dagster as dg
+
+        if not args.record_runs:
+            # Dagster's own switch: a run over a partition range plans each asset once, not once per
+            # partition (144 events, 2.5 s of this process on a cold benchmark run); what it gives
+            # up is marking planned partitions failed in a stored run, and these runs are not stored
+            os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+        instance = _instance() if args.record_runs else dg.DagsterInstance.ephemeral()
         # the dbt assets (dagster-dbt and dbt-core, 3 s of one core) load while ingestion
         # leaves a core part-idle, not after it; a failed import fails again in _build.
         # What both need is imported here first, so the two threads never wait on each other
         from orchestration import feed_assets, rebuild  # noqa: F401
 
-        loading = threading.Thread(target=_import_quietly, args=("orchestration.definitions",), daemon=True)
-        loading.start()
-        _ingest(instance, paths)
-        loading.join()
-        _build(instance, paths, args.full_refresh)
+        with instance:
+            loading = threading.Thread(
+                target=_import_quietly, args=("orchestration.definitions",), daemon=True
+            )
+            loading.start()
+            _ingest(instance, paths)
+            loading.join()
+            _build(instance, paths, args.full_refresh)
     _progress(f"published {paths.warehouse} in {time.perf_counter() - started:.1f}s total")
     print_summary(paths.warehouse)
     return 0
