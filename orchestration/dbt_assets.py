@@ -79,6 +79,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, con
             # dbt's log file repeats the lines the run already prints (dagster-dbt echoes them)
             # at 0.5 s of a build (debug level: 2-3 s). DBT_LOG_LEVEL_FILE=info or debug writes it
             args += ["--log-level-file", "none"]
+        if "DBT_WRITE_JSON" not in os.environ:
+            # manifest.json (written twice) and run_results.json in the run's own target folder:
+            # nothing reads them (dagster-dbt reads the project's manifest and dbt's event stream),
+            # and they were 0.8 s of a cold build's dbt child. DBT_WRITE_JSON=true writes them
+            args += ["--no-write-json"]
         context.log.info(f"full rebuild: {'; '.join(why)}" if why else "incremental build")
         invocation = dbt.cli(args, context=context)
         yield from invocation.stream()

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from orchestration import rebuild
-from orchestration.settings import Paths
+from orchestration.settings import DBT_PROJECT_DIR, Paths
 from tests.landing_builder import clean_env
 from tests.warehouse import MARTS, read_tables
 
@@ -204,6 +204,13 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
     ]))  # fmt: skip
     first = _run(tmp_path, landing, "--record-runs")
     assert "ingested send_logs     1 day(s) new, 0 unchanged" in first
+    # the build's own target folder: compiled SQL, but no manifest.json or run_results.json,
+    # which nothing reads (DBT_WRITE_JSON=true writes them)
+    build_target = max(
+        (DBT_PROJECT_DIR / "target").glob("warehouse_models-*"), key=lambda p: p.stat().st_mtime
+    )
+    assert (build_target / "compiled").is_dir()
+    assert not (build_target / "manifest.json").exists() and not (build_target / "run_results.json").exists()
 
     write_file(landing, "dlrs", "2026-11-06", "d.jsonl", jsonl([
         {"received_at": "2026-11-06T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:DELIVRD err:000"},
