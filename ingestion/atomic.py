@@ -33,6 +33,19 @@ def put_in_place(written: Path, target: Path) -> None:
     os.replace(written, target)
 
 
+def file_version(path: Path | None) -> list[int] | None:
+    """Which version of a file is there now (size, modification time, inode); None if none is.
+
+    A file replaced by `replacing` gets a new inode, so a reader can tell whether
+    what it read earlier is still what is there.
+    """
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino] if st else None
+
+
 def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
     """Write Parquet (zstd level 1, with statistics) atomically.
 

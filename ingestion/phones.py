@@ -17,6 +17,7 @@ from pathlib import Path
 import phonenumbers
 import polars as pl
 
+from ingestion.atomic import file_version, write_parquet_atomically
 from ingestion.e164_vectorised import decide
 
 DEFAULT_REGION = "FR"
@@ -78,7 +79,7 @@ class PhoneMemo:
     def __init__(self, region: str | None = None, path: Path | None = None) -> None:
         self.region = region or default_region()
         self.path = path
-        self._loaded = _identity(path)
+        self._loaded = file_version(path)
         self._known = self._read(path)
         self._fresh = 0
         self._lock = threading.Lock()
@@ -117,21 +118,10 @@ class PhoneMemo:
         """Write the memo back when it learnt anything (merged with what another run may have saved)."""
         if self.path is None or not self._fresh:
             return
-        from ingestion.atomic import write_parquet_atomically
-
-        if _identity(self.path) == self._loaded:  # nobody else saved since it was read: no merge
+        if file_version(self.path) == self._loaded:  # nobody else saved since it was read: no merge
             merged = self._known
         else:
             merged = pl.concat([self._read(self.path), self._known]).unique("_phone_key", keep="last")
         write_parquet_atomically(merged, self.path)
-        self._loaded = _identity(self.path)
+        self._loaded = file_version(self.path)
         self._fresh = 0
-
-
-def _identity(path: Path | None) -> tuple[int, int, int] | None:
-    """Which version of a file this is (size, modification time, inode); None when there is none."""
-    try:
-        st = path.stat() if path is not None else None
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino) if st else None

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.atomic import put_in_place, write_text_atomically
+from ingestion.atomic import file_version, put_in_place, write_text_atomically
 
 PUBLISHED_SCHEMAS = ("marts", "audit")
 # the table that grows with history: keyed by contact, each row stamped by the build that wrote it
@@ -80,21 +80,13 @@ def _wal(database: Path) -> Path:
     return database.with_name(database.name + ".wal")
 
 
-def _identity(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
 def _made_from(build_db: Path, published: Path) -> dict[str, list[int] | None]:
     """The files a staged file depends on, as they are now (a change to any makes it stale)."""
     return {
-        "build_db": _identity(build_db),
-        "build_wal": _identity(_wal(build_db)),
-        "published": _identity(published),
-        "published_state": _identity(state_path(published)),
+        "build_db": file_version(build_db),
+        "build_wal": file_version(_wal(build_db)),
+        "published": file_version(published),
+        "published_state": file_version(state_path(published)),
     }
 
 
