@@ -17,7 +17,8 @@ with receipts as (
 ),
 
 messages as (  -- on an incremental build, only the send-log messages of these receipts
-    select distinct send_logs.provider, send_logs.provider_message_id
+    -- (not made distinct: an anti join does not care, and a million-row distinct cost 0.3 CPU-s)
+    select send_logs.provider, send_logs.provider_message_id
     from {{ ref('stg_send_logs') }} as send_logs
     {% if is_incremental() -%}
     semi join receipts
