@@ -199,10 +199,18 @@ def run_suite_here(
     detailed: dict[str, Any] = {"result_format": "COMPLETE" if id_columns else "SUMMARY"}
     if id_columns:
         detailed["unexpected_index_column_names"] = id_columns
-    parameters = {"dataframe": _for_pandas(_narrow(frame, expectations, id_columns))}
+    # the counts need only the columns the expectations read; the id columns join them for the
+    # samples (GX copies the whole frame once per expectation: with a million contact ids the
+    # contacts suite took 0.75-1.35 s, without them 0.64-0.88 s; 6 runs each)
+    named = _narrow(frame, expectations, id_columns)
     rows = frame.height
-    del frame  # in the GX worker, the only reference: GX's copy is all that stays in memory
-    for suffix, result_format in (("", {"result_format": "BASIC"}), ("_failing_rows", detailed)):
+    del frame  # in the GX worker, the only reference besides `named`
+    passes = (
+        ("", {"result_format": "BASIC"}, _narrow(named, expectations, None)),
+        ("_failing_rows", detailed, named),
+    )
+    for suffix, result_format, data in passes:
+        parameters = {"dataframe": _for_pandas(data)}
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(
                 name=name + suffix, validation_definitions=[definition], result_format=result_format

@@ -46,6 +46,25 @@ def test_marts_contract_names_the_launch_whose_sums_do_not_add_up(tmp_path: Path
     assert [row["launch_id"] for row in declared.failures[0].sample] == ["L2"]
 
 
+def test_contacts_suite_names_failing_contacts_by_ids_it_does_not_check() -> None:
+    """The ids are not read by any expectation (they join only the pass that samples failures)."""
+    sent = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.UTC)
+    frame = pl.DataFrame(
+        {
+            "launch_id": ["L1", "L1", "L2"],
+            "contact_id": ["c1", "c2", "c3"],
+            "phone_e164": ["+33612345678", "0612345678", "+33612345679"],  # c2: not E.164
+            "submitted_at": [sent] * 3,
+            "final_receipt_at": [sent + dt.timedelta(minutes=2)] * 3,
+            "receipt_lag_minutes": [2.0] * 3,
+        }
+    )
+    result = run_suite("contacts", frame, suites.contacts_contract(NOW), None, ["launch_id", "contact_id"])
+    [failure] = result.failures
+    assert failure.column == "phone_e164" and failure.unexpected == 1
+    assert [(row["launch_id"], row["contact_id"]) for row in failure.sample] == [("L1", "c2")]
+
+
 def test_lake_suite_catches_future_times_bad_enums_and_non_e164_phones(tmp_path: Path) -> None:
     write_file(tmp_path, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
