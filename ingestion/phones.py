@@ -70,7 +70,8 @@ def _parse_all(keys: list[str], region: str) -> pl.DataFrame:
 
 
 class PhoneMemo:
-    """Raw number → E.164 answers for one region: loaded once, extended as numbers come, saved once.
+    """Raw number → E.164 answers for one region: read when first needed, extended as numbers come,
+    saved once.
 
     With a `path` (a Parquet file in the lake), numbers parsed by earlier runs are
     not parsed again; without one, the memo lives for this process only.
@@ -79,10 +80,17 @@ class PhoneMemo:
     def __init__(self, region: str | None = None, path: Path | None = None) -> None:
         self.region = region or default_region()
         self.path = path
-        self._loaded = file_version(path)
-        self._known = self._read(path)
+        self._known: pl.DataFrame | None = None  # `path` is read on first use
+        self._loaded: list[int] | None = None  # the version of `path` that was read
         self._fresh = 0
         self._lock = threading.Lock()
+
+    def _memo(self) -> pl.DataFrame:
+        """The answers so far (under the lock); the saved memo is read the first time."""
+        if self._known is None:
+            self._loaded = file_version(self.path)
+            self._known = self._read(self.path)
+        return self._known
 
     @staticmethod
     def _read(path: Path | None) -> pl.DataFrame:
@@ -101,11 +109,11 @@ class PhoneMemo:
             # the answers for these keys only: hashing the few keys and scanning the memo, not
             # hashing the whole memo (a day of 3,000 credit blocks against the 317,000 numbers
             # of a million send logs: 0.13 s per day, most of the day's ingestion)
-            known = self._known.filter(pl.col("_phone_key").is_in(keys.implode()))
+            known = self._memo().filter(pl.col("_phone_key").is_in(keys.implode()))
             missing = keys.filter(~keys.is_in(known["_phone_key"].implode())).to_list()
             if missing:
                 new = _parse_all(missing, self.region)
-                self._known = pl.concat([self._known, new])
+                self._known = pl.concat([self._memo(), new])
                 self._fresh += len(missing)
                 known = pl.concat([known, new])
         return (
@@ -116,12 +124,12 @@ class PhoneMemo:
 
     def save(self) -> None:
         """Write the memo back when it learnt anything (merged with what another run may have saved)."""
-        if self.path is None or not self._fresh:
+        if self.path is None or not self._fresh:  # learnt something: it was read
             return
         if file_version(self.path) == self._loaded:  # nobody else saved since it was read: no merge
-            merged = self._known
+            merged = self._memo()
         else:
-            merged = pl.concat([self._read(self.path), self._known]).unique("_phone_key", keep="last")
+            merged = pl.concat([self._read(self.path), self._memo()]).unique("_phone_key", keep="last")
         write_parquet_atomically(merged, self.path)
         self._loaded = file_version(self.path)
         self._fresh = 0

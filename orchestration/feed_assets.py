@@ -87,20 +87,18 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
 
 
 def ingest_days(
-    paths: Paths, feed: str, days: list[str], log: dg.DagsterLogManager | None = None
+    paths: Paths, feed: str, days: list[str], phones: PhoneMemo, log: dg.DagsterLogManager | None = None
 ) -> IngestSummary:
     """Ingest the given arrival days of one feed into the lake, skipping unchanged ones.
 
     Two days are read at a time: most of the work is inside Polars, which releases
     the GIL, so a second thread keeps both cores busy. Partitions are written in
-    day order, from this thread.
+    day order, from this thread. `phones` is the run's memo of E.164 answers, shared
+    by the feeds and saved by the caller.
     """
     summary = IngestSummary()
     todo = list(fingerprint.changed(paths.lake, paths.landing, feed, days).items())
     summary.days_unchanged = len(days) - len(todo)
-    # loaded only when a partition needs it, saved once at the end
-    needs_phones = bool(todo and FEEDS[feed].phone_columns)
-    phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region())) if needs_phones else None
 
     def ingest(day: str) -> tuple[PartitionResult, float]:
         started = time.perf_counter()
@@ -121,8 +119,6 @@ def ingest_days(
                 f"{day}: {result.files.height} files, {result.rows.height:,} rows kept, "
                 f"{result.quarantine.height} quarantined in {took:.1f}s"
             )
-    if phones is not None:
-        phones.save()
     if log and days_done:  # one line per feed: each log line is an event the run stores (~10 ms)
         log.info(f"{feed}, {len(days_done)} day(s) ingested:\n" + "\n".join(days_done))
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
@@ -220,6 +216,8 @@ def landing_feeds(context: dg.AssetExecutionContext):
     paths = resolve_paths()
     selected = [feed for feed in ORDER if dg.AssetKey(feed) in context.selected_asset_keys]
     wanted = context.selected_asset_check_keys
+    # one memo of E.164 answers for the run's feeds: read once (when a feed first needs it), saved once
+    phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
     with ThreadPoolExecutor(1, thread_name_prefix="lake-checks") as checking:
         pending: list[tuple[str, IngestSummary, Future]] = []
         for feed in selected:
@@ -227,7 +225,7 @@ def landing_feeds(context: dg.AssetExecutionContext):
             days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
             with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
                 dropped = drop_abandoned(paths.lake, paths.landing, feed)
-                summary = ingest_days(paths, feed, days, context.log)
+                summary = ingest_days(paths, feed, days, phones, context.log)
             if dropped:
                 context.log.warning(
                     f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone"
@@ -237,6 +235,8 @@ def landing_feeds(context: dg.AssetExecutionContext):
             rows, summary.rows = summary.rows, None
             pending.append((feed, summary, checking.submit(_checks, feed, rows, summary)))
             del rows
+        with rebuild.lake_turn(paths.lake):
+            phones.save()
         for feed, summary, checked in pending:
             lake, report = checked.result()
             if lake.passed:

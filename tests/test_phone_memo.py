@@ -75,3 +75,45 @@ def test_two_memos_saving_the_same_file_keep_what_each_learnt(tmp_path: Path, pa
         "+33633333333",
     ]
     assert parsed == []
+
+
+def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
+    tmp_path: Path, monkeypatch, parsed: list[str]
+) -> None:
+    """Send logs, credit blocks and inbound SMS share one memo: one read, one save, each number parsed once."""
+    import dagster as dg
+
+    from ingestion import lake
+    from orchestration.feed_assets import landing_feeds
+    from tests.landing_builder import jsonl, send_logs_csv, write_file
+
+    landing, day = tmp_path / "landing", "2026-11-03"
+    write_file(landing, "send_logs", day, "s.csv", send_logs_csv([
+        "e1,2026-11-03T08:00:00Z,L1,C1,c1,06 12 34 56 78,,accepted,p,m1,1",
+    ]))  # fmt: skip
+    write_file(landing, "credit_blocks", day, "c.jsonl", jsonl([
+        {"event_id": "b1", "blocked_at": "2026-11-03T08:00:00Z", "launch_id": "L1", "campaign_id": "C1",
+         "contact_id": "c2", "phone": "0612345678", "balance_credits": 0, "required_credits": 1},
+    ]))  # fmt: skip
+    write_file(landing, "inbound_sms", day, "i.jsonl", jsonl([
+        {"event_id": "i1", "received_at": "2026-11-03T09:00:00Z", "from_phone": "+33 6 98 76 54 32",
+         "to_sender": "S", "text": "STOP"},
+    ]))  # fmt: skip
+    for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
+        monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
+    memo = lake.phone_cache(tmp_path / "lake", phones.default_region())
+    reads, writes = [], []
+    read, write = phones.PhoneMemo._read, phones.write_parquet_atomically
+    monkeypatch.setattr(
+        phones.PhoneMemo, "_read", staticmethod(lambda path: reads.append(path) or read(path))
+    )
+    monkeypatch.setattr(
+        phones, "write_parquet_atomically", lambda f, path: writes.append(path) or write(f, path)
+    )
+
+    result = dg.materialize([landing_feeds], partition_key=day, raise_on_error=False)
+    assert result.success
+    assert reads == [memo] and writes == [memo]
+    assert sorted(parsed) == ["+33698765432", "0612345678"]  # the credit block's number: known already
+    saved = pl.read_parquet(memo)
+    assert dict(saved.iter_rows()) == {"0612345678": "+33612345678", "+33698765432": "+33698765432"}
