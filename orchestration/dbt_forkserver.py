@@ -93,7 +93,16 @@ def _run_dbt(request: dict, fds: list[int]) -> None:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+            _release_semaphores()
         os._exit(code)
+
+
+def _release_semaphores() -> None:
+    """Unlink the named semaphores dbt made (its adapter's lock comes from a spawn context), as
+    Python would at a normal exit: os._exit skips that, and the resource tracker dbt started then
+    warned of "leaked semaphore objects" on the run's stderr."""
+    if "multiprocessing.util" in sys.modules:
+        sys.modules["multiprocessing.util"]._run_finalizers(0)
 
 
 def _serve_one(conn: socket.socket, listener: socket.socket) -> None:

@@ -81,6 +81,14 @@ def test_the_environment_and_folder_are_the_clients(server: str, tmp_path: Path)
     assert (tmp_path / "build.duckdb").exists()
 
 
+def test_a_forked_dbt_leaves_no_semaphores_behind(server: str, tmp_path: Path) -> None:
+    """The forked child exits without Python's teardown; the named semaphores dbt's adapter made
+    are still unlinked, so the resource tracker has nothing to warn about on the run's stderr."""
+    result = _run(SMS_DBT, ["show", "--inline", "select 1 as one", "--quiet"], _env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "leaked semaphore" not in result.stderr
+
+
 def test_a_cancelled_client_stops_its_dbt(server: str, tmp_path: Path) -> None:
     slow = "select count(*) from range(100000000000) a"  # minutes of work
     client = subprocess.Popen(
