@@ -3,7 +3,10 @@
 It exercises every outcome, reached status, not-sent reason and receipt quirk
 at realistic proportions: most messages delivered, receipts spread over days,
 a few late, duplicated, out of order, or landing before their send-log row;
-re-delivered files; a few malformed rows for the quarantine.
+retries (one logged in the same microsecond), credit blocks beside a sent or a
+filtered row, link clicks from contacts not sent to, stop keywords inside and
+past the attribution window; re-delivered files; a few malformed rows for the
+quarantine.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ STOP_TEXTS = (
     "QUIT",
     "End",
 )
+STOP_DELAYS = (
+    dt.timedelta(hours=20),
+    dt.timedelta(days=3),
+    dt.timedelta(days=6, hours=22),
+    dt.timedelta(days=8),
+)
+STOP_DELAY_P = [0.6, 0.15, 0.15, 0.1]
 NAMES = (
     "Black Friday / -30%",
     'Winter "Sale", FR',
@@ -171,10 +181,18 @@ def _feeds(
 ) -> dict[str, pl.DataFrame]:
     n = rows.height
     credit_rows = rows.filter(pl.col("credit"))
-    # a few credit-blocked contacts were sent later anyway (balance topped up): they count as sent
+    # a few credit-blocked contacts were sent later anyway (balance topped up): they count as sent;
+    # a few others were also filtered on another attempt: the credit block is their reason
     topped_up = credit_rows.filter(pl.col("row") % 10 == 0)
+    filtered_too = credit_rows.filter(pl.col("row") % 10 == 5).with_columns(
+        pl.lit("opted_out").alias("filter_reason"), pl.lit(None, pl.String).alias("submit_result")
+    )
     sends = pl.concat(
-        [rows.filter(~pl.col("credit")), topped_up.with_columns(pl.lit(None).alias("filter_reason"))]
+        [
+            rows.filter(~pl.col("credit")),
+            topped_up.with_columns(pl.lit(None).alias("filter_reason")),
+            filtered_too,
+        ]
     )
     sends = sends.with_columns(
         pl.when(pl.col("filter_reason").is_null() & pl.col("submit_result").is_null())
@@ -198,7 +216,13 @@ def _feeds(
         pl.lit(0, pl.Int64).alias("segments"),
         (pl.col("logged_at") - pl.duration(minutes=5)).alias("logged_at"),
     )
-    sends = pl.concat([sends, retries]).with_columns(
+    # and a provider_error row logged in the same microsecond for 0.4%: the greatest event_id decides
+    tied = sends.filter((pl.col("submit_result") == "accepted") & (pl.col("row") % 250 == 19)).with_columns(
+        pl.lit("provider_error").alias("submit_result"),
+        pl.lit(None, pl.String).alias("provider_message_id"),
+        pl.lit(0, pl.Int64).alias("segments"),
+    )
+    sends = pl.concat([sends, retries, tied]).with_columns(
         pl.format("sl-{}", pl.int_range(pl.len())).alias("event_id"),
         # 1% of send-log rows land the next day, after some of their receipts
         (pl.col("logged_at").dt.date() + pl.duration(days=(pl.col("row") % 100 == 3).cast(pl.Int32))).alias(
@@ -220,7 +244,9 @@ def _feeds(
 
     dlrs = _receipts(rng, sends.filter(pl.col("submit_result") == "accepted"))
     sent = sends.filter(pl.col("submit_result").is_not_null() & (pl.col("submit_result") != "provider_error"))
-    unsub = sent.filter(pl.col("row") % 200 == 11).select(
+    # a few clicks come from contacts the launch did not send to (a forwarded link): not counted
+    forwarded = sends.filter(pl.col("filter_reason").is_not_null() & (pl.col("row") % 20 == 11))
+    unsub = pl.concat([sent.filter(pl.col("row") % 200 == 11), forwarded]).select(
         pl.format("un-{}", pl.col("row")).alias("event_id"),
         (pl.col("logged_at") + pl.duration(hours=3)).alias("occurred_at"),
         "launch_id", "contact_id",
@@ -234,7 +260,14 @@ def _feeds(
         [
             stops.select(
                 pl.format("in-{}", pl.col("row")).alias("event_id"),
-                (pl.col("logged_at") + pl.duration(hours=20)).alias("received_at"),
+                # most within a day; some days later, a few after the 7-day attribution window
+                (
+                    pl.col("logged_at")
+                    + pl.Series(
+                        _choice(rng, STOP_DELAYS, stops.height, STOP_DELAY_P).tolist(),
+                        dtype=pl.Duration("us"),
+                    )
+                ).alias("received_at"),
                 pl.col("phone").alias("from_phone"),
                 pl.lit("BRAND").alias("to_sender"),
                 "text",
@@ -275,7 +308,8 @@ def _feeds(
         "inbound_sms": inbound.with_columns(pl.col("received_at").dt.date().alias("_arrival")),
     }
     last = (START + dt.timedelta(days=days + 3)).date()
-    return {k: v.filter(pl.col("_arrival") <= last) for k, v in out.items()}
+    # stop keywords go on arriving after the last receipts: some fall past the attribution window
+    return {k: v if k == "inbound_sms" else v.filter(pl.col("_arrival") <= last) for k, v in out.items()}
 
 
 def _receipts(rng: np.random.Generator, accepted: pl.DataFrame) -> pl.DataFrame:
