@@ -86,7 +86,8 @@ class PhoneMemo:
         self._lock = threading.Lock()
 
     def _memo(self) -> pl.DataFrame:
-        """The answers so far (under the lock); the saved memo is read the first time."""
+        """The answers so far; the saved memo is read the first time. Callers hold the lock, or
+        are alone (`save`, after the feeds' threads are done)."""
         if self._known is None:
             self._loaded = file_version(self.path)
             self._known = self._read(self.path)
@@ -124,7 +125,7 @@ class PhoneMemo:
 
     def save(self) -> None:
         """Write the memo back when it learnt anything (merged with what another run may have saved)."""
-        if self.path is None or not self._fresh:  # learnt something: it was read
+        if self.path is None or not self._fresh:  # nothing learnt (so possibly never read)
             return
         if file_version(self.path) == self._loaded:  # nobody else saved since it was read: no merge
             merged = self._memo()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 PERMANENT_ERRORS = {1, 5, 9, 11, 12}  # marts.md: unknown, unidentified, illegal subscriber, ...
@@ -56,12 +57,17 @@ def _latest(rows: list[dict], *keys: str) -> dict:
     return max(rows, key=lambda r: tuple(r[k] for k in keys))
 
 
+def latest_per_contact(rows: list[dict], *order: str) -> dict[tuple, dict]:
+    """Per (launch, contact): the row latest by `order` (the first column, then the next on a tie)."""
+    grouped: dict[tuple, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault((row["launch_id"], row["contact_id"]), []).append(row)
+    return {key: _latest(rows, *order) for key, rows in grouped.items()}
+
+
 def deciding_send_rows(send_logs: list[dict]) -> dict[tuple, dict]:
     """Per (launch, contact): the send-log row with the latest logged_at, a tie to the greatest event_id."""
-    grouped: dict[tuple, list[dict]] = {}
-    for row in send_logs:
-        grouped.setdefault((row["launch_id"], row["contact_id"]), []).append(row)
-    return {key: _latest(rows, "logged_at", "event_id") for key, rows in grouped.items()}
+    return latest_per_contact(send_logs, "logged_at", "event_id")
 
 
 def winning_receipts(dlrs: list[dict]) -> dict[tuple, dict]:
@@ -132,14 +138,7 @@ class Expected:
 
 def expected_marts(lake: Path) -> Expected:
     deciding = deciding_send_rows(lake_rows(lake, "send_logs"))
-    blocks: dict[tuple, dict] = {}
-    for row in lake_rows(lake, "credit_blocks"):
-        key = (row["launch_id"], row["contact_id"])
-        if key not in blocks or (row["blocked_at"], row["event_id"]) > (
-            blocks[key]["blocked_at"],
-            blocks[key]["event_id"],
-        ):
-            blocks[key] = row
+    blocks = latest_per_contact(lake_rows(lake, "credit_blocks"), "blocked_at", "event_id")  # its phone
     receipts = winning_receipts(lake_rows(lake, "dlrs"))
     unsubscribed = {(r["launch_id"], r["contact_id"]) for r in lake_rows(lake, "unsubscribes")}
     optouts = keyword_optouts(lake_rows(lake, "inbound_sms"), deciding)
@@ -185,3 +184,31 @@ def _summaries(contacts: dict[tuple[str, str], dict]) -> dict[str, dict]:
             if value is not None:
                 counts[value] = counts.get(value, 0) + 1
     return summary
+
+
+FACT_COLUMNS = (  # fct_launch_contacts beside its key; the oracle gives each of them
+    "campaign_id",
+    "phone_e164",
+    "outcome",
+    "not_sent_reason",
+    "reached_status",
+    "segments",
+    "submitted_at",
+    "final_receipt_at",
+    "unsubscribed_via_link",
+    "opted_out_by_keyword",
+)
+
+
+def differing_contacts(con: duckdb.DuckDBPyConnection, expected: Expected) -> dict[tuple, tuple]:
+    """(launch, contact) -> (the warehouse's row, the contract's row) wherever they differ,
+    a contact missing on either side included (as None)."""
+    rows = con.execute(
+        f"select launch_id, contact_id, {', '.join(FACT_COLUMNS)} from marts.fct_launch_contacts"
+    ).fetchall()
+    actual = {(r[0], r[1]): dict(zip(FACT_COLUMNS, r[2:], strict=True)) for r in rows}
+    return {
+        key: (actual.get(key), expected.contacts.get(key))
+        for key in actual.keys() | expected.contacts.keys()
+        if actual.get(key) != expected.contacts.get(key)
+    }
