@@ -1,6 +1,9 @@
 """The six landing feeds: their columns, types and allowed values (contract/landing.md).
 
-One declaration per feed; readers, validation and de-duplication all read it.
+One declaration per feed, the only list of feeds: readers, validation,
+de-duplication, the Dagster assets and the lake expectations all read it. Values
+that are also mart vocabularies (receipt states, filter reasons) come from the
+dbt seeds (`reference.py`).
 """
 
 from __future__ import annotations
@@ -8,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["string", "timestamp", "int", "enum"]
+from ingestion import reference
 
-RECEIPT_STATES = ("ENROUTE", "ACCEPTD", "DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN")
+Kind = Literal["string", "timestamp", "int", "enum"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ FEEDS: dict[str, Feed] = {
                 _id("campaign_id"),
                 _id("contact_id"),
                 Column("phone"),
-                Column("filter_reason", "enum", values=("hard_bounce", "opted_out", "invalid_number")),
+                Column("filter_reason", "enum", values=reference.filter_reasons()),
                 Column("submit_result", "enum", values=("accepted", "accepted_no_dlr", "provider_error")),
                 Column("provider"),
                 Column("provider_message_id"),
@@ -124,7 +127,7 @@ FEEDS: dict[str, Feed] = {
                 _ts("received_at"),
                 _id("provider"),
                 _id("provider_message_id"),
-                Column("stat", "enum", required=True, values=RECEIPT_STATES),
+                Column("stat", "enum", required=True, values=reference.receipt_states()),
                 Column("err"),
                 _ts("done_at", required=False),
                 Column("receipt_shape", "enum", required=True, values=("structured", "smpp")),
@@ -161,5 +164,3 @@ FEEDS: dict[str, Feed] = {
         ),
     )
 }
-
-FEED_NAMES: tuple[str, ...] = tuple(FEEDS)

@@ -1,25 +1,37 @@
-"""Dagster definitions: feed assets → dbt models (tests as checks) → published warehouse."""
+"""The warehouse's Dagster definitions: what the UI, the daemon and `sms-warehouse run` all load.
+
+landing feeds (daily arrival partitions) → dbt models (tests as checks) → mart
+checks → published warehouse; the contact-list export beside it. Every run goes
+through the in-process executor: a run's steps follow one another, and its
+helper processes (the GX worker, the dbt forkserver) are started once, with it.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.checks import mart_checks
-from orchestration.dbt_assets import dbt_resource, warehouse_models
-from orchestration.feed_assets import feed_assets
-from orchestration.publish_asset import contact_list_export, published_warehouse
-
-ingest_job = dg.define_asset_job("ingest_feeds", selection=dg.AssetSelection.groups("lake"))
-build_job = dg.define_asset_job(
-    "build_marts", selection=dg.AssetSelection.assets(warehouse_models, published_warehouse)
-)
-
-nightly_build = dg.ScheduleDefinition(job=build_job, cron_schedule="30 2 * * *", name="nightly_build")
+from orchestration.assets.contact_lists import contact_list_export
+from orchestration.assets.landing import landing_feeds
+from orchestration.assets.models import warehouse_models
+from orchestration.assets.published import published_warehouse
+from orchestration.checks.marts import mart_checks
+from orchestration.checks.validator import Validator
+from orchestration.dbt_cli.project import dbt_project
+from orchestration.dbt_cli.resource import SMS_DBT, DbtCli
+from orchestration.jobs import WAREHOUSE_JOB, nightly_update, warehouse_job
+from orchestration.progress import terminal
 
 defs = dg.Definitions(
-    assets=[*feed_assets, warehouse_models, published_warehouse, contact_list_export],
-    asset_checks=mart_checks,
-    jobs=[ingest_job, build_job],
-    schedules=[nightly_build],
-    resources={"dbt": dbt_resource},
+    assets=[landing_feeds, warehouse_models, published_warehouse, contact_list_export],
+    asset_checks=[mart_checks],
+    jobs=[warehouse_job],
+    schedules=[nightly_update],
+    resources={"dbt": DbtCli(project_dir=dbt_project, dbt_executable=SMS_DBT), "validator": Validator()},
+    loggers={"terminal": terminal},
+    executor=dg.in_process_executor,
 )
+
+
+def update_warehouse() -> dg.JobDefinition:
+    """The warehouse job, resolved: what `sms-warehouse run` executes (`dg.reconstructable` of this)."""
+    return defs.resolve_job_def(WAREHOUSE_JOB)

@@ -1,4 +1,5 @@
-"""`sms-dbt` through the forkserver behaves as dbt: output, exit codes, environment, cancellation."""
+"""`sms-dbt` through the forkserver behaves as dbt: output, exit codes, environment, cancellation;
+and the dbt resource overrides only what dagster-dbt still has."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import dbt_forkserver
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.dbt_cli import forkserver as dbt_forkserver
+from orchestration.paths import DBT_PROJECT_DIR
 
 SMS_DBT = str(Path(sys.executable).with_name("sms-dbt"))
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -69,7 +70,19 @@ def test_dbt_writes_the_build_database_without_fsst(server: str, tmp_path: Path)
 def test_dbt_errors_keep_their_exit_code_and_message(server: str, tmp_path: Path) -> None:
     result = subprocess.run([SMS_DBT, "no-such-command"], capture_output=True, text=True, env=_env(tmp_path))
     assert result.returncode == 2
-    assert "Usage: dbt" in result.stderr and "No such command 'no-such-command'" in result.stderr
+    assert "No such command 'no-such-command'" in result.stderr
+
+
+def test_a_failing_node_exits_1_as_dbt_does(server: str, tmp_path: Path) -> None:
+    """dbt's exit codes from a `dbtRunner` result: 0 done, 1 a node failed, 2 dbt itself failed."""
+    no_lake = _env(tmp_path) | {"SMS_LAKE_DIR": str(tmp_path / "no-lake")}  # the view has nothing to read
+    failing = _run(SMS_DBT, ["run", "--select", "stg_dlrs"], no_lake)
+    plain = _run(DBT, ["run", "--select", "stg_dlrs"], no_lake)
+    assert failing.returncode == plain.returncode == 1, failing.stdout + failing.stderr
+    assert "ERROR creating sql view model staging.stg_dlrs" in failing.stdout
+    erring = _run(SMS_DBT, ["show", "--inline", "select no_such_column", "--quiet"], _env(tmp_path))
+    assert erring.returncode == 2 and "no_such_column" in erring.stdout
+    assert [dbt_forkserver.exit_code(*r) for r in ((True, None), (False, None), (False, ValueError()))] == [0, 1, 2]
 
 
 def test_the_environment_and_folder_are_the_clients(server: str, tmp_path: Path) -> None:
@@ -82,8 +95,8 @@ def test_the_environment_and_folder_are_the_clients(server: str, tmp_path: Path)
 
 
 def test_a_forked_dbt_leaves_no_semaphores_behind(server: str, tmp_path: Path) -> None:
-    """The forked child exits without Python's teardown; the named semaphores dbt's adapter made
-    are still unlinked, so the resource tracker has nothing to warn about on the run's stderr."""
+    """The forked child exits the normal way after reporting, so the named semaphores dbt's adapter
+    made are unlinked and the resource tracker has nothing to warn about on the run's stderr."""
     result = _run(SMS_DBT, ["show", "--inline", "select 1 as one", "--quiet"], _env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "leaked semaphore" not in result.stderr
@@ -115,7 +128,7 @@ def test_the_server_ends_when_the_run_that_started_it_is_killed(tmp_path: Path) 
     pid_file = tmp_path / "server.pid"
     subprocess.run(
         [sys.executable, "-c",
-         "import os, sys; from orchestration import dbt_forkserver\n"
+         "import os, sys; from orchestration.dbt_cli import forkserver as dbt_forkserver\n"
          "with dbt_forkserver.running() as server:\n"
          f"    open({str(pid_file)!r}, 'w').write(str(server.pid)); os._exit(0)"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=60,
@@ -135,28 +148,28 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_new_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> None:
-    """dbt parses everything again when a connection setting changes; the database's folder does not count.
+def test_the_same_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> None:
+    """dbt parses everything again when a connection setting (the build database's path) changes;
+    a warehouse keeps its data folder, so its builds reuse the kept parse state.
 
     The lake's folder reaches the models at run time (`getvariable('sms_lake')`), so
-    it is not part of the parse at all; the database's name still is.
+    it is not part of the parse at all.
     """
     project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
     shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
-    dbt_command = [sys.executable, "-m", "orchestration.dbt_command"]
 
-    def parse_log(command: list[str], folder: str, build_db: str = "sms.build.duckdb") -> str:
+    def parse_log(folder: str, lake: str = "lake") -> str:
         """dbt's debug log of `ls` with the data in `tmp_path/folder`, seeded with the kept parse state."""
         run_target = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
         run_target.mkdir()
         if (project_dir / "target" / "partial_parse.msgpack").exists():
             shutil.copy(project_dir / "target" / "partial_parse.msgpack", run_target)
         env = os.environ | {
-            "SMS_BUILD_DB": str(tmp_path / folder / build_db),
-            "SMS_LAKE_DIR": str(tmp_path / folder / "lake"),
+            "SMS_BUILD_DB": str(tmp_path / folder / "sms.build.duckdb"),
+            "SMS_LAKE_DIR": str(tmp_path / folder / lake),
         }
         subprocess.run(
-            [*command, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
+            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
              "--log-level-file", "debug"],
             cwd=project_dir, env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
@@ -164,33 +177,25 @@ def test_a_new_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> None
             shutil.copytree(run_target, project_dir / "target")
         return (run_target / "dbt.log").read_text()
 
-    parse_log(dbt_command, "first")  # the copy's first parse: the state every later command starts from
-    assert "no changes found, skipping parsing" in parse_log(dbt_command, "second")
-    # plain dbt would have parsed everything for the new folder; a new database name still does
-    assert "Unable to do partial parsing because profile has changed" in parse_log([DBT], "third")
-    assert "Unable to do partial parsing because profile has changed" in parse_log(
-        dbt_command, "fourth", build_db="other.build.duckdb"
-    )
+    parse_log("data")  # the copy's first parse: the state every later command starts from
+    assert "no changes found, skipping parsing" in parse_log("data", lake="another-lake")
+    assert "Unable to do partial parsing because profile has changed" in parse_log("elsewhere")
 
 
-def test_no_model_reads_the_database_path_while_dbt_parses() -> None:
-    """What `dbt_command` relies on to leave the DuckDB path out of dbt's parse-state check."""
-    sources = [*DBT_PROJECT_DIR.glob("**/*.sql"), *DBT_PROJECT_DIR.glob("**/*.yml")]
-    project_files = [p for p in sources if not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts)]
-    assert project_files
-    readers = [
-        p.name for p in project_files if "target.path" in p.read_text() or "SMS_BUILD_DB" in p.read_text()
-    ]
-    assert readers == ["profiles.yml"]
+def test_the_dbt_resource_overrides_only_what_dagster_dbt_still_calls() -> None:
+    """The two start-up costs `DbtCli` skips are methods of dagster-dbt with no public switch: if
+    dagster-dbt renames or stops calling either, this fails instead of the override doing nothing."""
+    import inspect
+    from functools import cached_property
 
+    from dagster_dbt import DbtCliResource
 
-def test_the_server_warms_up_what_every_build_needs() -> None:
-    """Each module and class the warm-up names still exists in this dbt (else the gain is silently lost)."""
-    code = (
-        "from orchestration import dbt_forkserver as f\n"
-        "import dbt_common.dataclass_schema as d\n"
-        "print(f.warm_up(), d.dbtClassMixin.json_schema.__func__.cache_info().currsize)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    missed, cached = result.stdout.split("] ")
-    assert missed == "[" and int(cached) >= len(dbt_forkserver.WARM_SCHEMAS), result.stdout
+    from orchestration.dbt_cli.resource import SMS_DBT, DbtCli
+
+    assert isinstance(inspect.getattr_static(DbtCliResource, "_cli_version"), cached_property)
+    assert list(inspect.signature(DbtCliResource._initialize_dbt_core_adapter).parameters) == ["self", "args"]
+    cli_source = inspect.getsource(DbtCliResource.cli)
+    assert "self._cli_version" in cli_source and "self._initialize_dbt_core_adapter(args)" in cli_source
+    resource = DbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=SMS_DBT, forkserver=False)
+    assert str(resource._cli_version).startswith("1.11.")  # from the package metadata, no subprocess
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

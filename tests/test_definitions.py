@@ -1,91 +1,36 @@
-"""The Dagster code location loads as `dagster dev` loads it, with every asset and check the UI shows."""
+"""The Dagster definitions: every asset and check, grouped by layer; the job and how a run is planned;
+the dbt arguments a build gets. Fast: no dbt, no run (the end-to-end tests run them)."""
 
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
 
-REPO = Path(__file__).resolve().parents[1]
+from ingestion.feeds import FEEDS
+from orchestration.dbt_cli.arguments import UNCHANGED_IN_INCREMENTAL_BUILDS, build_args
+from orchestration.jobs import BUILD_KEYS, RANGE_END, RANGE_START, WAREHOUSE_JOB, plan_run
+from orchestration.warehouse.landing_changes import LandingChanges
 
 
-QUERY = """{ assetNodes { assetKey { path }
-    assetChecksOrError { __typename ... on AssetChecks { checks { name blocking } } } } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _asset_nodes(port: int) -> list[dict]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]["assetNodes"]
-
-
-def test_dagster_dev_shows_every_asset_and_check(tmp_path: Path) -> None:
-    """The UI as an operator opens it: `dagster dev` on the workspace, without the venv on PATH."""
-    port = _free_port()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
-    dagster = str(Path(sys.executable).with_name("dagster"))
-    proc = subprocess.Popen(
-        [dagster, "dev", "-w", "workspace.yaml", "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        nodes: list[dict] = []
-        deadline = time.monotonic() + 180
-        while not nodes and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(2)
-            try:
-                nodes = _asset_nodes(port)
-            except (OSError, KeyError, ValueError):
-                continue
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
-    checks = {
-        ("/".join(n["assetKey"]["path"]), c["name"]): c["blocking"]
-        for n in nodes
-        if n["assetChecksOrError"]["__typename"] == "AssetChecks"
-        for c in n["assetChecksOrError"]["checks"]
-    }
-    assert checks[("send_logs", "lake_expectations")] is True
-    assert checks[("dlrs", "ingest_report")] is False
-    assert checks[("marts/mart_campaign_summary", "marts_contract")] is True
-    assert checks[("marts/mart_campaign_summary", "declared_list_size")] is False
-    assert checks[("marts/fct_launch_contacts", "contacts_contract")] is True
-    assert checks[("audit/orphan_receipts", "nothing_left_over")] is False
-
-
-def test_assets_and_checks() -> None:
+def test_assets_and_checks_grouped_by_layer() -> None:
     from orchestration.definitions import defs
 
     dg.Definitions.validate_loadable(defs)  # what `dagster dev` checks: unique op and job names, ...
     graph = defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    feeds = {"launches", "send_logs", "credit_blocks", "dlrs", "unsubscribes", "inbound_sms"}
-    marts = {
-        "marts/fct_launch_contacts",
-        "marts/mart_campaign_summary",
-        "marts/mart_not_sent_reasons",
-        "marts/mart_reached_statuses",
-    }
-    assert feeds | marts | {"published_warehouse", "contact_list_export"} <= keys
-    for feed in feeds:
-        assert isinstance(graph.get(dg.AssetKey(feed)).partitions_def, dg.DailyPartitionsDefinition)
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    assert {feed: "landing" for feed in FEEDS}.items() <= groups.items()
+    assert groups["staging/stg_dlrs"] == "staging"
+    assert groups["intermediate/int_final_receipts"] == "intermediate"
+    assert groups["marts/fct_launch_contacts"] == groups["marts/mart_campaign_summary"] == "marts"
+    assert groups["audit/orphan_receipts"] == "audit"
+    assert groups["reference/permanent_errors"] == "reference"
+    assert groups["published_warehouse"] == groups["contact_list_export"] == "published"
+    assert "default" not in groups.values()
+    for feed in FEEDS:
+        assert isinstance(graph.get(dg.AssetKey(feed)).partitions_def, dg.DynamicPartitionsDefinition)
+    # the staging models read the feed assets: the lineage runs from landing files to the marts
+    assert dg.AssetKey("dlrs") in graph.get(dg.AssetKey(["staging", "stg_dlrs"])).parent_keys
+
     specs = [spec for a in [*defs.assets, *defs.asset_checks] for spec in a.check_specs]
     checks = {(spec.asset_key.to_user_string(), spec.name): spec for spec in specs}
     assert checks[("send_logs", "lake_expectations")].blocking
@@ -93,18 +38,67 @@ def test_assets_and_checks() -> None:
     assert checks[("marts/mart_campaign_summary", "marts_contract")].blocking
     assert not checks[("marts/mart_campaign_summary", "declared_list_size")].blocking
     assert checks[("marts/fct_launch_contacts", "contacts_contract")].blocking
-    dbt_tests = [
-        name
-        for (asset, name) in checks
-        if asset == "marts/mart_campaign_summary" and name.startswith("expression_is_true")
-    ]
-    assert dbt_tests  # dbt tests surface as asset checks too
+    assert any(
+        name.startswith("expression_is_true") for asset, name in checks if asset == "marts/mart_campaign_summary"
+    )  # dbt tests surface as asset checks too
+
+
+def test_one_job_builds_everything_but_the_exports() -> None:
+    from orchestration.definitions import defs, update_warehouse
+
+    job = update_warehouse()
+    assert job.name == WAREHOUSE_JOB
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    every = {key.to_user_string() for key in defs.resolve_asset_graph().materializable_asset_keys}
+    assert selected == every - {"contact_list_export"}
+    assert set(BUILD_KEYS) | {dg.AssetKey(feed) for feed in FEEDS} == job.asset_layer.selected_asset_keys
+
+
+def _changes(touched: dict[str, list[str]], days: dict[str, list[str]] | None = None) -> LandingChanges:
+    return LandingChanges(days or touched, touched)
+
+
+def test_a_run_spans_the_changed_days_of_the_changed_feeds() -> None:
+    changes = _changes(
+        {"dlrs": ["2026-11-05", "2026-11-03"], "send_logs": ["2026-11-03"]},
+        {"dlrs": ["2026-11-03", "2026-11-04", "2026-11-05"], "send_logs": ["2026-11-03"], "launches": ["2026-11-02"]},
+    )
+    plan = plan_run(changes, known_days=["2026-11-02", "2026-11-03"])
+    assert plan.new_days == ["2026-11-04", "2026-11-05"]  # added in date order after the known ones
+    assert plan.feeds == ["send_logs", "dlrs"]  # in the order of their declaration
+    assert plan.request.tags == {RANGE_START: "2026-11-03", RANGE_END: "2026-11-05"}
+    assert plan.request.asset_selection == [dg.AssetKey("send_logs"), dg.AssetKey("dlrs"), *BUILD_KEYS]
+    assert plan.request.job_name == WAREHOUSE_JOB and plan.request.run_config == {}
+
+
+def test_the_range_follows_the_order_the_partitions_were_added_in() -> None:
+    """Dynamic partitions keep the order they were added in: a day that landed late sits last."""
+    plan = plan_run(_changes({"dlrs": ["2026-11-01", "2026-11-04"]}), known_days=["2026-11-04", "2026-11-01"])
+    assert plan.request.tags == {RANGE_START: "2026-11-04", RANGE_END: "2026-11-01"}
+    assert plan.days == ("2026-11-04", "2026-11-01")
+
+
+def test_with_nothing_changed_a_run_only_builds_and_publishes() -> None:
+    plan = plan_run(_changes({}, {"dlrs": ["2026-11-03"]}), known_days=["2026-11-03"], full_refresh=True)
+    assert plan.request.asset_selection == BUILD_KEYS and plan.request.tags == {} and plan.days is None
+    assert plan.request.run_config == {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}}
+    assert "no landing files changed" in plan.describe()
+
+
+def test_dbt_build_arguments() -> None:
+    assert build_args(full_refresh=True, subset=False) == ["build", "--full-refresh", "--log-level-file", "none", "--no-write-json"]
+    assert build_args(full_refresh=False, subset=False) == [
+        "build", "--exclude", UNCHANGED_IN_INCREMENTAL_BUILDS, "--indirect-selection", "empty",
+        "--log-level-file", "none", "--no-write-json",
+    ]  # fmt: skip
+    # an operator materialising some models from the UI gets exactly those (dagster-dbt selects them)
+    assert build_args(full_refresh=False, subset=True, log_file=True, write_json=True) == ["build"]
 
 
 def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) -> None:
     """The feeds share one step, but the UI can still select a single feed: only it and its checks run."""
-    from orchestration.feed_assets import landing_feeds
     from tests.landing_builder import jsonl, write_file
+    from tests.warehouse import materialize_feeds
 
     write_file(tmp_path / "landing", "launches", "2026-11-02", "l.jsonl", jsonl([
         {"event_id": "e1", "launch_id": "L1", "campaign_id": "C1", "campaign_type": "batch",
@@ -113,9 +107,7 @@ def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) ->
     write_file(tmp_path / "landing", "inbound_sms", "2026-11-02", "i.jsonl", "")  # not selected
     for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
         monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
-    result = dg.materialize(
-        [landing_feeds], selection=["launches"], partition_key="2026-11-02", raise_on_error=False
-    )
+    result = materialize_feeds("2026-11-02", selection=["launches"])
     assert result.success
     assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["launches"]
     checks = {
@@ -128,7 +120,7 @@ def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) ->
 
 def test_only_the_latest_dbt_run_folders_are_kept(tmp_path: Path) -> None:
     """dagster-dbt makes a target folder per build and never removes one."""
-    from orchestration.dbt_assets import prune_run_targets
+    from orchestration.assets.models import prune_run_targets
 
     folders = []
     for age in range(12, 0, -1):  # warehouse_models-12 is the oldest

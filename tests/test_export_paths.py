@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.exports import ExportError, export_path, safe_component
+from orchestration.warehouse.contact_lists import ExportError, export_path, safe_component
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import rebuild
-from orchestration.settings import DBT_PROJECT_DIR, Paths
+from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.warehouse import rebuild
 from tests.landing_builder import clean_env
 from tests.warehouse import MARTS, read_tables
 
@@ -155,7 +155,7 @@ def test_ingestion_and_builds_take_turns_on_the_lake(tmp_path: Path) -> None:
         [sys.executable, "-c", textwrap.dedent("""
             import sys, time
             from pathlib import Path
-            from orchestration import rebuild
+            from orchestration.warehouse import rebuild
             with rebuild.lake_turn(Path(sys.argv[1])):
                 print("holding", flush=True)
                 time.sleep(2)
@@ -175,7 +175,7 @@ def test_a_new_default_region_ingests_phone_feeds_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Numbers without a country prefix depend on SMS_DEFAULT_REGION: lake phones must follow it."""
-    from orchestration.fingerprint import landing_fingerprint
+    from orchestration.warehouse.landing_changes import landing_fingerprint
 
     for feed in ("send_logs", "dlrs"):
         (tmp_path / feed / "date=2026-11-03").mkdir(parents=True)
@@ -202,7 +202,7 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
     write_file(landing, "unsubscribes", "2026-11-04", "u.jsonl", jsonl([
         {"event_id": "u1", "occurred_at": "2026-11-04T09:00:00Z", "launch_id": "L1", "contact_id": "c1"},
     ]))  # fmt: skip
-    first = _run(tmp_path, landing, "--record-runs")
+    first = _run(tmp_path, landing)  # recorded in data/dagster_home, as every run
     assert "ingested send_logs     1 day(s) new, 0 unchanged" in first
     # the build's own target folder: compiled SQL, but no manifest.json or run_results.json,
     # which nothing reads (DBT_WRITE_JSON=true writes them)
@@ -215,11 +215,12 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
     write_file(landing, "dlrs", "2026-11-06", "d.jsonl", jsonl([
         {"received_at": "2026-11-06T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:DELIVRD err:000"},
     ]))  # fmt: skip
-    second = _run(tmp_path, landing, "--record-runs")
-    assert "ingested send_logs     0 day(s) new, 1 unchanged" in second
+    second = _run(tmp_path, landing)
+    assert "run: dlrs over arrival days 2026-11-06 to 2026-11-06, then dbt" in second
     assert "ingested dlrs          1 day(s) new, 0 unchanged" in second
-    third = _run(tmp_path, landing, "--record-runs")  # nothing new: no feed is materialised
-    assert "ingested dlrs          0 day(s) new, 1 unchanged" in third
+    assert "ingested send_logs" not in second  # unchanged: not part of the run
+    third = _run(tmp_path, landing)  # nothing new: no feed is materialised
+    assert "no landing files changed" in third and "] ingested " not in third
 
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         partitions = {

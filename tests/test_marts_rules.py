@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ingestion import reference
 from ingestion.feeds import FEEDS
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.vocabulary import NOT_SENT_REASONS, REACHED_STATUSES
+from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 from tests.warehouse import Built, build
 
@@ -244,7 +244,7 @@ def test_dbt_unit_tests_of_each_decision_rule_pass(built: Built) -> None:
 
 def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
     """contract: header contact_id,phone_e164, one row per contact sorted by contact_id, under campaign=/launch=."""
-    from orchestration.exports import export_lists
+    from orchestration.warehouse.contact_lists import export_lists
 
     written = export_lists(
         built.db, tmp_path, "L1", ["rejected_hard_bounce", "insufficient_credit", "invalid_number"]
@@ -286,11 +286,25 @@ def test_the_seeds_hold_the_contracts_lists() -> None:
         "EXPIRED": ("true", "rejected_soft_bounce"), "DELETED": ("true", "rejected_soft_bounce"),
         "UNDELIV": ("true", "rejected_by_error"), "REJECTD": ("true", "rejected_by_error"),  # hard or soft by err
     }  # fmt: skip
-    assert set(REACHED_STATUSES) == {
+    assert reference.reached_statuses() == (
         "with_carrier", "provider_error", "provider_accepted", "rejected_hard_bounce",
         "rejected_soft_bounce", "delivery_status_unknown", "delivery_successful",
-    }  # fmt: skip
-    assert set(NOT_SENT_REASONS) == {"hard_bounce", "opted_out", "invalid_number", "insufficient_credit"}
+    )  # fmt: skip
+    assert reference.not_sent_reasons() == ("hard_bounce", "opted_out", "invalid_number", "insufficient_credit")
+    assert reference.filter_reasons() == ("hard_bounce", "opted_out", "invalid_number")
+    # what ingestion accepts is what the seeds say
+    column = {(feed.name, c.name): c for feed in FEEDS.values() for c in feed.columns}
+    assert column["dlrs", "stat"].values == tuple(states)
+    assert column["send_logs", "filter_reason"].values == reference.filter_reasons()
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    assert project["vars"]["lake_feeds"] == list(FEEDS)  # the dbt side names every ingested feed
     assert project["vars"]["keyword_attribution_days"] == 7
+
+
+def test_the_dbt_sources_read_every_ingested_feed() -> None:
+    """The `lake` source's tables are the feeds ingestion declares (each staging model reads one)."""
+    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "sources.yml").read_text())["sources"]
+    lake = next(source for source in sources if source["name"] == "lake")
+    assert [table["name"] for table in lake["tables"]] == list(FEEDS)
+    assert sorted(p.stem for p in (DBT_PROJECT_DIR / "models" / "staging").glob("stg_*.sql")) == sorted(
+        f"stg_{feed}" for feed in FEEDS
+    )

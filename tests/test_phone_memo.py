@@ -81,11 +81,9 @@ def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
     tmp_path: Path, monkeypatch, parsed: list[str]
 ) -> None:
     """Send logs, credit blocks and inbound SMS share one memo: one read, one save, each number parsed once."""
-    import dagster as dg
-
     from ingestion import lake
-    from orchestration.feed_assets import landing_feeds
     from tests.landing_builder import jsonl, send_logs_csv, write_file
+    from tests.warehouse import materialize_feeds
 
     landing, day = tmp_path / "landing", "2026-11-03"
     write_file(landing, "send_logs", day, "s.csv", send_logs_csv([
@@ -111,7 +109,7 @@ def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
         phones, "write_parquet_atomically", lambda f, path: writes.append(path) or write(f, path)
     )
 
-    result = dg.materialize([landing_feeds], partition_key=day, raise_on_error=False)
+    result = materialize_feeds(day)
     assert result.success
     assert reads == [memo] and writes == [memo]
     assert sorted(parsed) == ["+33698765432", "0612345678"]  # the credit block's number: known already

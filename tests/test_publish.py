@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import publish as pub
+from orchestration.warehouse import publish as pub
 
 OLD, NEW = "2026-11-01 10:00:00+00", "2026-11-02 10:00:00+00"
 

@@ -175,7 +175,7 @@ def test_receipt_with_unknown_state_is_quarantined(tmp_path: Path) -> None:
     assert result.rows["stat"].to_list() == ["DELIVRD"]
     assert result.files["duplicates"].to_list() == [1]
     assert result.quarantine["reason"].to_list() == [
-        "stat 'FAILED' is not one of ENROUTE/ACCEPTD/DELIVRD/UNDELIV/EXPIRED/DELETED/REJECTD/UNKNOWN"
+        "stat 'FAILED' is not one of ENROUTE/ACCEPTD/DELIVRD/UNKNOWN/EXPIRED/DELETED/UNDELIV/REJECTD"
     ]
 
 

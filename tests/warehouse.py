@@ -11,7 +11,7 @@ import duckdb
 
 from ingestion.ingest import ingest_partition, landing_partitions
 from ingestion.lake import ensure_schemas, write_partition
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import clean_env
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -32,6 +32,26 @@ def read_tables(db: Path, tables: tuple[str, ...] = MARTS) -> dict[str, list]:
         return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
     finally:
         con.close()
+
+
+def materialize_feeds(day: str, selection: list[str] | None = None):  # noqa: ANN201 - Dagster's result
+    """The landing feed assets for one arrival day through real Dagster (paths from the SMS_*
+    environment), on an ephemeral instance that knows the day, with GX in this process."""
+    import dagster as dg
+
+    from orchestration.assets.landing import arrival_days, landing_feeds
+    from orchestration.checks.validator import Validator
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(arrival_days.name, [day])
+    return dg.materialize(
+        [landing_feeds],
+        selection=selection,
+        partition_key=day,
+        instance=instance,
+        resources={"validator": Validator(in_worker=False)},
+        raise_on_error=False,
+    )
 
 
 def ingest_all(landing: Path, lake: Path) -> None:

@@ -1,19 +1,20 @@
-"""Start dbt before it is needed: a process that has imported dbt forks one child per invocation.
+"""Import dbt before it is needed: a process that has imported dbt forks one child per dbt command.
 
-A dbt command spends 4–5 s of one core importing dbt (its dataclass serialisers
+A dbt command spends seconds of one core importing dbt (its dataclass serialisers
 are generated at import time, so compiled bytecode does not help) before it
-builds anything. `sms-warehouse run` starts this server when it begins, so the
-import happens while ingestion works; when the dbt step runs, dagster-dbt starts
-`sms-dbt` (`dbt_client.py`), which hands its argv, environment, working folder
-and stdin/stdout/stderr to the server; the server forks, and the child runs
-dbt's own command line in the already-imported interpreter. Exit codes and
-signals (a cancelled run) pass through. Without a server, `sms-dbt` is plain dbt.
+builds anything. A run starts this server when it starts (`resource.py`), so the
+import happens while ingestion works. When the dbt step runs, dagster-dbt starts
+`sms-dbt` (`client.py`), which hands its argv, environment, working folder and
+stdin/stdout/stderr to the server; the server forks, and the child runs the
+command through dbt's programmatic entry point, `dbtRunner`, in the interpreter
+that already imported dbt. Exit codes and signals (a cancelled run) pass through.
+Without a server, `sms-dbt` is plain dbt.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
+import gc
 import json
 import os
 import signal
@@ -29,22 +30,6 @@ from pathlib import Path
 
 ENV = "SMS_DBT_FORKSERVER"  # the server's socket, for sms-dbt
 _HEADER = struct.Struct("!I")
-
-# What every `dbt build` did for itself after the fork, before its first node: import the
-# task modules, and build (mashumaro, at first use) the JSON schemas dbt validates the
-# project, profile and results against. Done once here, it is inherited by every child:
-# 0.7 s less of a build's critical path, where one core waits on dbt's single thread.
-WARM_MODULES = ("dbt.task.build", "dbt.adapters.duckdb.environments.local", "dbt_common.clients.agate_helper")
-WARM_SCHEMAS = (
-    "dbt.contracts.project:Project",
-    "dbt.contracts.project:ProjectFlags",
-    "dbt.contracts.project:ProfileConfig",
-    "dbt.contracts.project:PackageConfig",
-    "dbt.contracts.project:Configuration",
-    "dbt.contracts.selection:SelectorFile",
-    "dbt.adapters.duckdb.credentials:DuckDBCredentials",
-    "dbt.task.test:TestResultData",
-)
 
 
 def send_request(conn: socket.socket, request: dict, fds: list[int]) -> None:
@@ -67,8 +52,32 @@ def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(body), fds
 
 
-def _run_dbt(request: dict, fds: list[int]) -> None:
-    """In the forked child: become the client's dbt process, then exit with dbt's code."""
+def exit_code(success: bool, exception: BaseException | None) -> int:
+    """dbt's command-line exit code for a `dbtRunner` result: 0 done, 1 failures, 2 an error."""
+    if success:
+        return 0
+    return 2 if exception is not None else 1
+
+
+def invoke(argv: list[str]) -> int:
+    """Run one dbt command in this process, as `dbt ARGV` would; its exit code."""
+    from dbt.cli.exceptions import DbtUsageException
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(argv)
+    if isinstance(result.exception, DbtUsageException):  # dbt logs every other error itself
+        print(f"Error: {result.exception}", file=sys.stderr)
+    return exit_code(result.success, result.exception)
+
+
+def _run_dbt(conn: socket.socket, request: dict, fds: list[int]) -> None:
+    """In the forked child: become the client's dbt process, report dbt's exit code, then exit.
+
+    The code goes to the client before this process exits, and the client's stdin,
+    stdout and stderr are let go of with it: dagster-dbt carries on while Python
+    ends this process the normal way (which also removes the named semaphores the
+    dbt adapter made).
+    """
     code = 1
     try:
         for target, fd in enumerate(fds):
@@ -79,13 +88,8 @@ def _run_dbt(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        from orchestration import dbt_command
-
-        dbt_command.run(request["argv"])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:  # noqa: BLE001 - report as dbt would, then exit
+        code = invoke(request["argv"])
+    except BaseException:  # noqa: BLE001 - reported as dbt would, then the exit code
         import traceback
 
         traceback.print_exc()
@@ -93,16 +97,12 @@ def _run_dbt(request: dict, fds: list[int]) -> None:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
-            _release_semaphores()
-        os._exit(code)
-
-
-def _release_semaphores() -> None:
-    """Unlink the named semaphores dbt made (its adapter's lock comes from a spawn context), as
-    Python would at a normal exit: os._exit skips that, and the resource tracker dbt started then
-    warned of "leaked semaphore objects" on the run's stderr."""
-    if "multiprocessing.util" in sys.modules:
-        sys.modules["multiprocessing.util"]._run_finalizers(0)
+        with contextlib.suppress(OSError):
+            conn.sendall(b"%d\n" % code)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(devnull, target)
+    sys.exit(code)
 
 
 def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
@@ -110,8 +110,7 @@ def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
     pid = os.fork()
     if pid == 0:
         listener.close()
-        conn.close()
-        _run_dbt(request, fds)
+        _run_dbt(conn, request, fds)
     for fd in fds:
         os.close(fd)
 
@@ -123,30 +122,9 @@ def _serve_one(conn: socket.socket, listener: socket.socket) -> None:
 
     threading.Thread(target=forward_signals, daemon=True).start()
     _, status = os.waitpid(pid, 0)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):  # the child's own report came first, unless it was killed
         conn.sendall(b"%d\n" % os.waitstatus_to_exitcode(status))
     conn.close()
-
-
-def warm_up() -> list[str]:
-    """Do once what each dbt build would do first (see WARM_MODULES); returns what could not be warmed.
-
-    Nothing here changes what dbt does, only when: a module or class that a new dbt
-    version moved is simply left to the child, as before (a test names them).
-    """
-    missed = []
-    for name in WARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            missed.append(name)
-    for path in WARM_SCHEMAS:
-        module, cls = path.split(":")
-        try:
-            getattr(importlib.import_module(module), cls).json_schema()  # cached per class
-        except (ImportError, AttributeError):
-            missed.append(path)
-    return missed
 
 
 def _exit_with(parent: int) -> None:
@@ -157,7 +135,7 @@ def _exit_with(parent: int) -> None:
 
 
 def serve(path: str, parent: int) -> None:
-    """Listen first (clients may connect and wait), import dbt, then serve invocations one at a time."""
+    """Listen first (clients may connect and wait), import dbt, then serve commands one at a time."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -165,9 +143,10 @@ def serve(path: str, parent: int) -> None:
     import dbt.adapters.duckdb  # noqa: F401 - the point: imported once, before anyone asks
     import dbt.cli.main  # noqa: F401
 
-    from orchestration import dbt_command, duckdb_lake  # noqa: F401 - dbt's entry, the profile's plugin
+    from orchestration.dbt_cli import lake_plugin  # noqa: F401 - the plugin the profile loads
 
-    warm_up()
+    # what was imported lives as long as the server: the collector of every child leaves it alone
+    gc.freeze()
     while True:
         conn, _ = listener.accept()
         try:
@@ -182,7 +161,7 @@ def running() -> Iterator[subprocess.Popen]:
     folder = Path(tempfile.mkdtemp(prefix="sms-dbt-"))
     path = folder / "socket"
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.dbt_forkserver", str(path), str(os.getpid())],
+        [sys.executable, "-m", "orchestration.dbt_cli.forkserver", str(path), str(os.getpid())],
         stdin=subprocess.DEVNULL,
     )
     previous = os.environ.get(ENV)
@@ -199,6 +178,7 @@ def running() -> Iterator[subprocess.Popen]:
             server.wait(5)
         if server.poll() is None:
             server.kill()
+            server.wait()
         path.unlink(missing_ok=True)
         folder.rmdir()
 
@@ -206,5 +186,5 @@ def running() -> Iterator[subprocess.Popen]:
 if __name__ == "__main__":
     from orchestration.gc_tuning import collect_less_often
 
-    collect_less_often()  # before the warm-up imports; the dbt children it forks inherit it
+    collect_less_often()  # before the imports; the dbt children it forks inherit it
     serve(sys.argv[1], int(sys.argv[2]))

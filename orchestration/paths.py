@@ -2,7 +2,7 @@
 
 Defaults sit under `data/` in the working directory; each path can be set by an
 environment variable (`SMS_LANDING_DIR`, `SMS_LAKE_DIR`, `SMS_WAREHOUSE`,
-`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag.
+`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`, `DAGSTER_HOME`) or a CLI flag.
 """
 
 from __future__ import annotations
@@ -13,6 +13,18 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DAGSTER_CONFIG = "telemetry:\n  enabled: false\n"
+# what in the dbt project decides what the marts say (its models, seeds, macros, tests, variables)
+DBT_PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml")
+
+
+def dbt_project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
+    """Every file of the dbt project that decides what the marts say, in a stable order."""
+    files: list[Path] = []
+    for part in DBT_PROJECT_PARTS:
+        root = project_dir / part
+        files += sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    return [f for f in files if f.exists()]
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,7 @@ class Paths:
 
     @property
     def build_db(self) -> Path:
-        """dbt's working database; readers never open it (see publish.py)."""
+        """dbt's working database; readers never open it (see warehouse/publish.py)."""
         return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
 
     @property
@@ -42,6 +54,11 @@ class Paths:
         os.environ["SMS_BUILD_DB"] = str(self.build_db)
 
 
+def data_dir() -> Path:
+    """The folder every default lives under (`SMS_DATA_DIR`, default `data/`)."""
+    return Path(os.environ.get("SMS_DATA_DIR", "data")).expanduser().resolve()
+
+
 def resolve_paths(
     landing: str | None = None,
     lake: str | None = None,
@@ -49,7 +66,7 @@ def resolve_paths(
     exports: str | None = None,
 ) -> Paths:
     """Flags win over environment variables, which win over defaults under `SMS_DATA_DIR` (`data/`)."""
-    data = Path(os.environ.get("SMS_DATA_DIR", "data"))
+    data = data_dir()
 
     def pick(flag: str | None, env: str, default: Path) -> Path:
         return Path(flag or os.environ.get(env) or default).expanduser().resolve()
@@ -60,3 +77,16 @@ def resolve_paths(
         warehouse=pick(warehouse, "SMS_WAREHOUSE", data / "warehouse" / "sms.duckdb"),
         exports=pick(exports, "SMS_EXPORTS_DIR", data / "exports"),
     )
+
+
+def dagster_home() -> Path:
+    """The Dagster instance every run is recorded in and the UI reads (`DAGSTER_HOME`, default
+    `data/dagster_home`), created with telemetry off when it does not exist; exported as
+    `DAGSTER_HOME` so that every Dagster process of this warehouse finds the same one."""
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

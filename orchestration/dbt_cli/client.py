@@ -1,7 +1,7 @@
-"""`sms-dbt`: dbt's command line, run by the forkserver when one is up, else in a new process.
+"""`sms-dbt`: dbt's command line, run by the forkserver when one is up, else plain `dbt`.
 
 Only the standard library is imported here, so starting it costs milliseconds;
-see `dbt_forkserver.py` for why.
+see `forkserver.py` for why.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ import socket
 import sys
 import time
 
-from orchestration.dbt_forkserver import ENV, send_request
+from orchestration.dbt_cli.forkserver import ENV, send_request
 
 _CONNECT_WAIT_S = 10.0  # the server binds its socket within a moment of starting
 
 
 def _plain_dbt() -> None:
-    """dbt in this process's place, through the same entry as the forkserver's children."""
-    os.execv(sys.executable, [sys.executable, "-m", "orchestration.dbt_command", *sys.argv[1:]])
+    """dbt in this process's place: the `dbt` command installed beside this Python."""
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    os.execv(dbt, [dbt, *sys.argv[1:]])
 
 
 def _connect(path: str) -> socket.socket | None:

@@ -1,11 +1,10 @@
-"""One Dagster asset per landing feed, partitioned by arrival day (one multi-asset step).
+"""The six landing feeds as Dagster assets, partitioned by arrival day, ingested in one step.
 
 Each materialisation reads `landing/<feed>/date=<day>/`, writes the lake
 partition (typed rows, quarantine, per-file accounting) atomically, and skips a
-partition whose landing files are unchanged since it was last ingested.
+partition whose landing files are unchanged since the lake accepted them.
 """
 
-import os
 import time
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,27 +15,26 @@ import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
-from ingestion.ingest import (
-    FILES_SCHEMA,
-    QUARANTINE_SCHEMA,
-    PartitionResult,
-    ingest_partition,
-    landing_partitions,
-)
+from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, ingest_partition
 from ingestion.lake import partition_path, phone_cache, remove_partition, write_partition
 from ingestion.phones import PhoneMemo, default_region
-from orchestration import checks, fingerprint, rebuild
-from orchestration.settings import Paths, resolve_paths
+from orchestration.checks.lake import check_specs, ingest_report, lake_check
+from orchestration.checks.validator import Validator
+from orchestration.paths import Paths, resolve_paths
+from orchestration.progress import say
+from orchestration.warehouse import landing_changes, rebuild
 
-# backfill_policy is beta; single-run partition ranges are what `sms-warehouse run` wants
+# a single-run backfill policy is beta; a run over many arrival days in one step is what every
+# run of the warehouse wants
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-PARTITION_START = os.environ.get("SMS_PARTITION_START", "2025-01-01")
-daily = dg.DailyPartitionsDefinition(start_date=PARTITION_START, end_offset=1)
-# the big feeds go first in a run: the GX worker imports GX meanwhile (see gx_worker.py),
-# and their long checks then run while the small feeds are read
+arrival_days = dg.DynamicPartitionsDefinition(name="arrival_day")
+"""One partition per arrival day that has files in the landing zone (added as they appear)."""
+
+# the big feeds go first in a run: the GX worker imports GX meanwhile, and their long checks
+# then run while the small feeds are read
 ORDER = sorted(FEEDS, key=lambda feed: feed not in ("dlrs", "send_logs"))
-INGEST_THREADS = 2  # days of one feed read at once
+INGEST_THREADS = 2  # days of one feed read at once: most of the work is in Polars, outside the GIL
 
 
 @dataclass
@@ -67,11 +65,46 @@ class IngestSummary:
             "duplicates": dups,
             "quarantined": quarantined,
             "reconciles": read == kept + dups + quarantined,
+            "problem_files": dg.MetadataValue.json(problem_files(self.files, self.quarantine)),
             "files_ingested": dg.MetadataValue.md(markdown_table(self.files.drop("feed"))),
             "quarantine_sample": dg.MetadataValue.md(
                 markdown_table(self.quarantine.select("file", "line", "reason"))
             ),
         }
+
+    def progress(self, feed: str) -> str:
+        """The terminal's line for this feed."""
+        return (
+            f"ingested {feed:<13} {self.days_ingested} day(s) new, {self.days_unchanged} unchanged: "
+            f"{self.total('rows_kept'):,} rows kept, {self.total('duplicates'):,} duplicates, "
+            f"{self.total('quarantined'):,} quarantined"
+        )
+
+
+def problem_files(files: pl.DataFrame, quarantine: pl.DataFrame) -> list[dict[str, object]]:
+    """Each landing file of the partitions ingested that had rows quarantined or a file error:
+    its path under the landing root, the rows quarantined, and its first problem."""
+    first = (
+        quarantine.filter(pl.col("line").is_not_null())
+        .sort("file", "line")
+        .group_by("file", maintain_order=True)
+        .agg(pl.col("line").first().alias("first_line"), pl.col("reason").first().alias("first_reason"))
+    )
+    found = (
+        files.filter((pl.col("quarantined") > 0) | pl.col("file_error").is_not_null())
+        .join(first, on="file", how="left")
+        .sort("file")
+    )
+    return [
+        {
+            "file": row["file"],
+            "quarantined": row["quarantined"],
+            "file_error": row["file_error"],
+            "first_line": row["first_line"],
+            "first_reason": row["first_reason"],
+        }
+        for row in found.iter_rows(named=True)
+    ]
 
 
 def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
@@ -97,7 +130,7 @@ def ingest_days(
     by the feeds and saved by the caller.
     """
     summary = IngestSummary()
-    todo = list(fingerprint.changed(paths.lake, paths.landing, feed, days).items())
+    todo = list(landing_changes.changed(paths.lake, paths.landing, feed, days).items())
     summary.days_unchanged = len(days) - len(todo)
 
     def ingest(day: str) -> tuple[PartitionResult, float]:
@@ -119,7 +152,7 @@ def ingest_days(
                 f"{day}: {result.files.height} files, {result.rows.height:,} rows kept, "
                 f"{result.quarantine.height} quarantined in {took:.1f}s"
             )
-    if log and days_done:  # one line per feed: each log line is an event the run stores (~10 ms)
+    if log and days_done:  # one line per feed: each log line is an event the run stores
         log.info(f"{feed}, {len(days_done)} day(s) ingested:\n" + "\n".join(days_done))
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
     summary.rows = pl.concat(rows) if rows else None
@@ -133,85 +166,41 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     ingested and checked again; if the operator removes its landing files instead
     of fixing them, nothing would ever replace it, and the next build would read it.
     """
-    dropped = fingerprint.abandoned(lake, landing, feed)
+    dropped = landing_changes.abandoned(lake, landing, feed)
     for day in dropped:
         rebuild.note_lake_change(lake, f"{feed}/date={day} was removed (failed its checks, landing gone)")
         remove_partition(lake, feed, day)
     return [f"date={d}" for d in dropped]
 
 
-@dataclass
-class FeedPlan:
-    """What a run has to do for one feed: its landing days, those to ingest, those to let go of."""
-
-    days: list[str]
-    changed: list[str]
-    abandoned: list[str]
-
-    @property
-    def touched(self) -> list[str]:
-        return sorted(self.changed + self.abandoned)
-
-
-def plan_ingestion(paths: Paths) -> dict[str, FeedPlan]:
-    """Per feed, the arrival days whose landing files changed since the lake accepted them.
-
-    A run materialises only these: an unchanged partition is not ingested, checked
-    or recorded again, so a run after one more day costs that day, not the history.
-    """
-    plans = {}
-    for feed, days in landing_partitions(paths.landing).items():
-        changed = list(fingerprint.changed(paths.lake, paths.landing, feed, days))
-        plans[feed] = FeedPlan(days, changed, fingerprint.abandoned(paths.lake, paths.landing, feed))
-    return plans
-
-
-def _check_specs(feed: str) -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(
-            "lake_expectations",
-            asset=feed,
-            blocking=True,
-            description="GX on the rows just ingested: keys, enums, timestamp ranges, E.164; reconciliation.",
-        ),
-        dg.AssetCheckSpec(
-            "ingest_report",
-            asset=feed,
-            description="Quarantine per reason, file errors, duplicate rate (WARN).",
-        ),
-    ]
-
-
 def _checks(
-    feed: str, rows: pl.DataFrame | None, summary: IngestSummary
+    validator: Validator, feed: str, rows: pl.DataFrame | None, summary: IngestSummary
 ) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
     """Both checks of one feed (run in the step's checking thread)."""
-    lake = checks.lake_check(feed, rows if rows is not None else pl.DataFrame(), summary.files)
-    return lake, checks.ingest_report(feed, summary.quarantine, summary.files)
+    lake = lake_check(validator, feed, rows if rows is not None else pl.DataFrame(), summary.files)
+    return lake, ingest_report(validator, feed, summary.quarantine, summary.files)
 
 
 @dg.multi_asset(
     name="landing_feeds",
     specs=[
-        dg.AssetSpec(
-            feed, group_name="lake", kinds={"polars", "parquet"}, description=FEEDS[feed].description
-        )
+        dg.AssetSpec(feed, group_name="landing", kinds={"polars", "parquet"}, description=FEEDS[feed].description)
         for feed in FEEDS
     ],
-    check_specs=[spec for feed in FEEDS for spec in _check_specs(feed)],
-    partitions_def=daily,
+    check_specs=[spec for feed in FEEDS for spec in check_specs(feed)],
+    partitions_def=arrival_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
 )
-def landing_feeds(context: dg.AssetExecutionContext):
-    """One asset per landing feed, partitioned by arrival day, ingested in one step.
+def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
+    """The landing feeds, one asset each, ingested into the Parquet lake in one step.
 
-    A run over a partition range ingests every day in it at once. The feeds of a
-    run (any subset of them) are read one after the other, the big ones first, and
-    each feed's GX checks run while the next feed is read (in the GX worker, see
-    gx_worker.py): one core checks what the other has just written. A feed's
-    partitions are accepted (their fingerprints recorded) only when its blocking
-    check passes.
+    A run over a range of arrival days ingests every day in it at once, skipping the
+    days whose files the lake already accepted. The feeds of a run (any subset of
+    them) are read one after the other, the big ones first, and each feed's checks
+    run while the next feed is read (in the GX worker): one core checks what the
+    other has just written. A feed's partitions are accepted (their fingerprints
+    recorded) only when its blocking check passes.
     """
     paths = resolve_paths()
     selected = [feed for feed in ORDER if dg.AssetKey(feed) in context.selected_asset_keys]
@@ -230,10 +219,11 @@ def landing_feeds(context: dg.AssetExecutionContext):
                 context.log.warning(
                     f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone"
                 )
+            say(context.log, summary.progress(feed))
             yield dg.MaterializeResult(asset_key=feed, metadata=summary.metadata())
             # the feed's new rows stay in memory only until its checks are done with them
             rows, summary.rows = summary.rows, None
-            pending.append((feed, summary, checking.submit(_checks, feed, rows, summary)))
+            pending.append((feed, summary, checking.submit(_checks, validator, feed, rows, summary)))
             del rows
         with rebuild.lake_turn(paths.lake):
             phones.save()
@@ -241,10 +231,8 @@ def landing_feeds(context: dg.AssetExecutionContext):
             lake, report = checked.result()
             if lake.passed:
                 for day, mark in summary.fingerprints.items():
-                    fingerprint.record(paths.lake, feed, day, mark)
+                    landing_changes.record(paths.lake, feed, day, mark)
             for result in (lake, report):
                 if dg.AssetCheckKey(dg.AssetKey(feed), result.check_name) in wanted:
                     yield result
 
-
-feed_assets = [landing_feeds]

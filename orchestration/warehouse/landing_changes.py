@@ -1,19 +1,24 @@
-"""Which landing partitions changed since they were last ingested.
+"""Which landing partitions changed since the lake last accepted them: the one rule every run uses.
 
 A partition's fingerprint is the name, size and modification time of each of its
-files; it is stored beside the lake partition once that partition is written, so
-the next run skips what it already has and costs in proportion to what is new.
+files (plus what else decides the lake's rows: the ingestion version and, for
+feeds with phone numbers, the default region). It is stored beside the lake
+partition once that partition is written and its blocking checks pass, so the
+next run skips what the lake already has and costs in proportion to what is new.
+`landing_changes` is what the CLI, the schedule and the landing sensor call to
+decide what a run ingests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.atomic import write_text_atomically
 from ingestion.feeds import FEEDS
-from ingestion.ingest import partition_files
+from ingestion.ingest import landing_partitions, partition_files
 from ingestion.lake import partition_path
 from ingestion.phones import default_region
 
@@ -71,3 +76,41 @@ def changed(lake: Path, landing: Path, feed: str, days: list[str]) -> dict[str, 
     fingerprints now (to record once they are ingested and accepted)."""
     marks = {day: landing_fingerprint(landing, feed, day) for day in days}
     return {day: mark for day, mark in marks.items() if stored(lake, feed, day) != mark}
+
+
+@dataclass(frozen=True)
+class LandingChanges:
+    """What the landing zone holds that the lake has not accepted, per feed."""
+
+    days: dict[str, list[str]]  # every arrival day in the landing zone
+    touched: dict[str, list[str]]  # days to ingest (new or changed files) or to let go of (abandoned)
+
+    @property
+    def feeds(self) -> list[str]:
+        """The feeds a run has to materialise, in the order of their declaration."""
+        return [feed for feed in FEEDS if self.touched.get(feed)]
+
+    @property
+    def touched_days(self) -> list[str]:
+        """Every arrival day some feed has to ingest or let go of."""
+        return sorted({day for days in self.touched.values() for day in days})
+
+    @property
+    def arrival_days(self) -> list[str]:
+        """Every arrival day that has a folder in the landing zone (or one to let go of)."""
+        return sorted({day for days in (*self.days.values(), *self.touched.values()) for day in days})
+
+
+def landing_changes(landing: Path, lake: Path) -> LandingChanges:
+    """Per feed, the arrival days whose landing files changed since the lake accepted them, and the
+    failed days whose landing folder was removed (the run lets go of their lake partitions).
+
+    A run materialises only these: an unchanged partition is not ingested, checked or
+    recorded again, so a run after one more day costs that day, not the history.
+    """
+    days = landing_partitions(landing)
+    touched = {
+        feed: sorted([*changed(lake, landing, feed, feed_days), *abandoned(lake, landing, feed)])
+        for feed, feed_days in days.items()
+    }
+    return LandingChanges(days, {feed: found for feed, found in touched.items() if found})

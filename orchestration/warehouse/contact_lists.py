@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 
 from ingestion.atomic import replacing
-from orchestration.vocabulary import NOT_SENT_REASONS, REACHED_STATUSES
+from ingestion.reference import contact_lists
 
-LISTS = REACHED_STATUSES + NOT_SENT_REASONS
+LISTS = contact_lists()
 
 
 class ExportError(ValueError):

@@ -34,9 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingestion.atomic import write_text_atomically
-from orchestration.settings import DBT_PROJECT_DIR, Paths
-
-_PROJECT_PARTS = ("models", "seeds", "macros", "dbt_project.yml")
+from orchestration.paths import DBT_PROJECT_DIR, Paths, dbt_project_files
 
 
 def _state_dir(lake: Path) -> Path:
@@ -64,11 +62,8 @@ def note_lake_change(lake: Path, change: str) -> None:
 def project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """A digest of everything in the dbt project that decides what the marts say."""
     digest = hashlib.sha256()
-    for part in _PROJECT_PARTS:
-        root = project_dir / part
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in files:
-            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in dbt_project_files(project_dir):
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 

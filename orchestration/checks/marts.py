@@ -1,0 +1,172 @@
+"""The checks of the built marts and audit tables, run in one step while the file to publish is staged.
+
+GX on frames read from the build database (read-only) before anything is
+published: a blocking check that fails keeps the published marts as they were.
+"""
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from ingestion.reference import not_sent_reasons, reached_statuses
+from orchestration.checks.results import to_check_result
+from orchestration.checks.validator import Validator
+from orchestration.paths import resolve_paths
+from orchestration.quality import suites
+from orchestration.warehouse import publish
+
+
+def _read(sql: str) -> pl.DataFrame:
+    con = duckdb.connect(str(resolve_paths().build_db), read_only=True)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+SUMMARY = dg.AssetKey(["marts", "mart_campaign_summary"])
+CONTACTS = dg.AssetKey(["marts", "fct_launch_contacts"])
+
+
+Check = Callable[[Validator], dg.AssetCheckResult]
+
+
+def marts_contract(validator: Validator) -> dg.AssetCheckResult:
+    frame = _read(suites.SUMMARY_SQL)
+    result = validator.run("marts_contract", frame, suites.marts_contract(), ["launch_id"])
+    return to_check_result("marts_contract", [result], metadata={"launches": frame.height}, asset_key=SUMMARY)
+
+
+def declared_list_size(validator: Validator) -> dg.AssetCheckResult:
+    frame = _read(suites.SUMMARY_SQL)
+    result = validator.run("declared_list_size", frame, suites.declared_list_size(), ["launch_id"])
+    return to_check_result(
+        "declared_list_size", [result], severity=dg.AssetCheckSeverity.WARN, asset_key=SUMMARY
+    )
+
+
+def contacts_contract(validator: Validator) -> dg.AssetCheckResult:
+    frame = _read(suites.CONTACTS_SQL)
+    now = dt.datetime.now(dt.UTC)
+    result = validator.run(
+        "contacts_contract", frame, suites.contacts_contract(now), ["launch_id", "contact_id"]
+    )
+    return to_check_result(
+        "contacts_contract", [result], metadata={"contacts_checked": frame.height}, asset_key=CONTACTS
+    )
+
+
+def _left_over(table: str, description: str) -> tuple[dg.AssetCheckSpec, Check]:
+    """A WARN check that an audit table is empty, with a sample of its rows when it is not."""
+    key = dg.AssetKey(["audit", table])
+
+    def check(validator: Validator) -> dg.AssetCheckResult:
+        frame = _read(f"select * from audit.{table}")
+        result = validator.run(f"audit_{table}", frame, suites.nothing_left_over())
+        sample = frame.head(10).to_dicts()
+        return to_check_result(
+            "nothing_left_over",
+            [result],
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "rows": frame.height,
+                "sample": dg.MetadataValue.json(
+                    sample and [{k: str(v) for k, v in r.items()} for r in sample]
+                ),
+            },  # fmt: skip
+            asset_key=key,
+        )
+
+    return dg.AssetCheckSpec("nothing_left_over", asset=key, description=description), check
+
+
+MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
+    (
+        dg.AssetCheckSpec(
+            "marts_contract",
+            asset=SUMMARY,
+            blocking=True,
+            description=f"GX: every launch has a row for each of the {len(not_sent_reasons())} not-sent "
+            f"reasons and the {len(reached_statuses())} reached statuses (the sums and the grain are dbt tests).",
+        ),
+        marts_contract,
+    ),
+    (
+        dg.AssetCheckSpec(
+            "declared_list_size",
+            asset=SUMMARY,
+            description="GX: counted launch lists against the declared launch_list_size (WARN).",
+        ),
+        declared_list_size,
+    ),
+    (
+        dg.AssetCheckSpec(
+            "contacts_contract",
+            asset=CONTACTS,
+            blocking=True,
+            description="GX on the contacts the latest build wrote: E.164, receipt and send times "
+            "(the grain and vocabularies are dbt tests).",
+        ),
+        contacts_contract,
+    ),
+    _left_over("orphan_receipts", "Receipts that match no send-log message (WARN, with a sample)."),
+    _left_over("unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."),
+    _left_over("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
+]
+
+
+@dg.multi_asset_check(specs=[spec for spec, _ in MART_CHECKS], can_subset=True, name="mart_checks")
+def mart_checks(context: dg.AssetCheckExecutionContext, validator: Validator) -> Iterator[dg.AssetCheckResult]:
+    """GX on the marts and audit tables the build wrote, in one step.
+
+    Dagster runs steps one at a time; here, while the GX worker validates one
+    table, the next one is read from DuckDB (one table at a time when GX runs in
+    this process: its context is not made for threads). Meanwhile the file to
+    publish is written beside the published one (`warehouse.publish.stage`):
+    publishing then only renames it, and a blocking check that fails removes it.
+    """
+    runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
+    with _staging_to_publish(context) as blocked:
+        threads = 2 if validator.in_other_process else 1
+        with ThreadPoolExecutor(threads, thread_name_prefix="mart-checks") as pool:
+            for result in pool.map(lambda run: run(validator), runs):
+                if not result.passed and dg.AssetCheckKey(result.asset_key, result.check_name) in _BLOCKING:
+                    blocked.append(result.check_name)
+                yield result
+        validator.render_soon()  # the run's last suites: their pages render while the marts publish
+
+
+_BLOCKING = {spec.key for spec, _ in MART_CHECKS if spec.blocking}
+
+
+@contextlib.contextmanager
+def _staging_to_publish(context: dg.AssetCheckExecutionContext) -> Iterator[list[str]]:
+    """Stage the file to publish in a thread while the block runs the checks; the block lists the
+    blocking checks that failed. Unless it ends with none, the staged file is removed."""
+    paths = resolve_paths()
+    blocked: list[str] = []
+    publishable = False
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as stager:
+            staging = (
+                stager.submit(publish.stage, paths.build_db, paths.warehouse) if _publishes(context) else None
+            )
+            yield blocked
+            if staging is not None and (error := staging.exception()) is not None:
+                context.log.warning(f"the file to publish was not staged ({type(error).__name__}: {error})")
+        publishable = not blocked
+    finally:
+        if not publishable:  # a blocking check failed or a check raised: this build is not published
+            publish.discard(paths.warehouse)
+
+
+def _publishes(context: dg.AssetCheckExecutionContext) -> bool:
+    """Whether this run goes on to publish (a run of the checks alone does not stage a file)."""
+    selection = context.run.asset_selection
+    return not selection or dg.AssetKey("published_warehouse") in selection  # none named: all of the job
+

@@ -1,0 +1,60 @@
+"""The resource that runs a run's quality suites: in a GX worker process started with the run."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+from pydantic import PrivateAttr
+
+from orchestration.paths import resolve_paths
+from orchestration.quality.validation import Expectation, SuiteResult, run_suite
+from orchestration.quality.worker import SuiteRunner, validating
+
+
+class Validator(dg.ConfigurableResource):
+    """Runs the Great Expectations suites behind the asset checks of one run.
+
+    When the run starts, a GX worker process starts too (`orchestration/quality/worker.py`),
+    so that GX imports itself on the other core while the first landing files are read;
+    when the run ends, the Data Docs of every suite it ran are rendered into
+    `<warehouse folder>/data_docs/`.
+    """
+
+    in_worker: bool = True
+    """Run the suites in a worker process (off: in the run's own process)."""
+
+    _runner: SuiteRunner | None = PrivateAttr(default=None)
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Validator]:
+        with validating(resolve_paths().data_docs, in_worker=self.in_worker) as runner:
+            self._runner = runner
+            try:
+                yield self
+            finally:
+                self._runner = None
+
+    def run(
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
+    ) -> SuiteResult:
+        """One suite on `frame`; failing rows are named by `id_columns`."""
+        if self._runner is None:  # used outside a run (a test, a script): here, page rendered now
+            return run_suite(name, frame, expectations, resolve_paths().data_docs, id_columns)
+        return self._runner.run(name, frame, expectations, id_columns)
+
+    def render_soon(self) -> None:
+        """Start rendering the pages of the suites run so far (the run's last checks are done)."""
+        if self._runner is not None:
+            self._runner.render_soon()
+
+    @property
+    def in_other_process(self) -> bool:
+        """Whether suites run elsewhere, so that the caller may read the next frame meanwhile."""
+        return self._runner is not None and self._runner.in_worker

@@ -1,0 +1,100 @@
+"""The warehouse job, and the one way a run that brings the warehouse up to date is requested.
+
+Every run of the warehouse is a run of `update_warehouse`, whoever starts it: the
+CLI, the UI, the schedule (and the landing sensor). `plan_run` decides what such
+a run does, from what `warehouse.landing_changes` found: the feeds whose landing
+files changed, over the range of arrival days that holds their changes, then the
+dbt build with its tests and checks, then the publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+
+from orchestration.assets.contact_lists import contact_list_export
+from orchestration.assets.landing import arrival_days
+from orchestration.assets.models import warehouse_models
+from orchestration.assets.published import published_warehouse
+from orchestration.paths import resolve_paths
+from orchestration.warehouse.landing_changes import LandingChanges, landing_changes
+
+WAREHOUSE_JOB = "update_warehouse"
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+warehouse_job = dg.define_asset_job(
+    WAREHOUSE_JOB,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(contact_list_export),
+    description="Ingest the landing partitions whose files changed, build the dbt models with their "
+    "tests and checks, and publish the marts when every blocking check passed.",
+)
+
+# what every run builds after ingesting: the dbt project, then the published file
+BUILD_KEYS: list[dg.AssetKey] = [*warehouse_models.keys, published_warehouse.key]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run of the warehouse job, and the arrival days to add as partitions before it starts."""
+
+    request: dg.RunRequest
+    new_days: list[str]
+    feeds: list[str]  # the feeds it ingests
+    days: tuple[str, str] | None  # the first and last arrival day of its range (None: no feed)
+
+    def describe(self) -> str:
+        if self.days is None:
+            return "no landing files changed since they were last ingested: dbt, checks and publish"
+        return f"{', '.join(self.feeds)} over arrival days {self.days[0]} to {self.days[1]}, then dbt, checks and publish"
+
+
+def plan_run(
+    changes: LandingChanges,
+    known_days: Sequence[str],
+    full_refresh: bool = False,
+    run_key: str | None = None,
+) -> RunPlan:
+    """The run that brings the warehouse up to date with the landing zone.
+
+    It materialises the feeds with changes over the range of arrival days that
+    holds them (in the order the partitions were added, new days last; days in the
+    range without changes are skipped by the feed asset), then builds and publishes;
+    with nothing changed, it only builds and publishes. `known_days` are the
+    partitions that exist, in their order.
+    """
+    known = set(known_days)
+    new_days = [day for day in changes.arrival_days if day not in known]
+    position = {day: i for i, day in enumerate([*known_days, *new_days])}
+    tags: dict[str, str] = {}
+    days = None
+    if changes.feeds:
+        touched = sorted(changes.touched_days, key=position.__getitem__)
+        days = (touched[0], touched[-1])
+        tags = {RANGE_START: touched[0], RANGE_END: touched[-1]}
+    config = {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}} if full_refresh else {}
+    request = dg.RunRequest(
+        run_key=run_key,
+        job_name=WAREHOUSE_JOB,
+        asset_selection=[*(dg.AssetKey(feed) for feed in changes.feeds), *BUILD_KEYS],
+        tags=tags,
+        run_config=config,
+    )
+    return RunPlan(request, new_days, changes.feeds, days)
+
+
+def plan_for_instance(instance: dg.DagsterInstance, full_refresh: bool = False, run_key: str | None = None) -> RunPlan:
+    """`plan_run` for the landing zone and lake of this environment and the partitions the instance knows."""
+    paths = resolve_paths()
+    changes = landing_changes(paths.landing, paths.lake)
+    return plan_run(changes, instance.get_dynamic_partitions(arrival_days.name), full_refresh, run_key)
+
+
+@dg.schedule(job=warehouse_job, cron_schedule="30 2 * * *", name="nightly_update")
+def nightly_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Every night: ingest what landed and was not ingested yet, build and publish."""
+    plan = plan_for_instance(context.instance)
+    if plan.new_days:
+        context.instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
+    return plan.request
