@@ -50,10 +50,10 @@ def tree_memory_mib(root: int) -> tuple[float, float]:
     their resident memory now, and the largest high-water mark (VmHWM) among them.
 
     Only counters the kernel keeps anyway are read (statm, status). Reading smaps_rollup
-    for the proportional share (PSS) walks every page table of every process and held their
-    memory locks: sampled every 0.1 s it made a cold million-contact run 5-6 s slower
-    (44.0/44.8 s against 38.4/38.5 unsampled, alternating). The RSS sum counts a page shared
-    by two processes (a forked dbt child and its server) twice: it is an upper bound.
+    for the proportional share (PSS) walks every page table of every process under their
+    memory locks, and sampled this often it slowed the very run it measured. The RSS sum
+    counts a page shared by two processes (a forked dbt child and its server) twice: it
+    is an upper bound.
     """
     rss = hwm = 0
     for pid in _descendants(root):

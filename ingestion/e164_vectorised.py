@@ -1,7 +1,7 @@
 """libphonenumber's parse + is_valid_number for plain digit keys, as Polars expressions over a whole column.
 
-`phonenumbers.parse` costs ~40 µs a number in Python; a million-contact launch
-has ~300k distinct numbers. Most of them are plain: `+<digits>`, `<IDD><digits>`
+`phonenumbers.parse` is slow per call in Python, and a big launch has hundreds
+of thousands of distinct numbers. Most of them are plain: `+<digits>`, `<IDD><digits>`
 or national digits. For those, this module applies the same metadata (national
 number patterns, possible lengths, national prefixes, leading digits) the same
 way `phonenumbers` does, but column-wise in Rust regexes:

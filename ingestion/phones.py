@@ -108,8 +108,8 @@ class PhoneMemo:
         keys = frame["_phone_key"].unique().drop_nulls()
         with self._lock:  # one thread parses a number; the others find it known
             # the answers for these keys only: hashing the few keys and scanning the memo, not
-            # hashing the whole memo (a day of 3,000 credit blocks against the 317,000 numbers
-            # of a million send logs: 0.13 s per day, most of the day's ingestion)
+            # hashing the whole memo, which after a big send log holds far more numbers than a
+            # small feed's day has)
             known = self._memo().filter(pl.col("_phone_key").is_in(keys.implode()))
             missing = keys.filter(~keys.is_in(known["_phone_key"].implode())).to_list()
             if missing:

@@ -73,7 +73,7 @@ def _split_fast(data: bytes) -> pl.DataFrame | None:
     """All lines at once, or None when some line is not UTF-8 or longer than the limit.
 
     Polars' line reader splits and checks UTF-8 natively, dropping the CR of CRLF
-    (3x faster than `str.split` into a million Python strings); blank lines are
+    (far cheaper than `str.split` into Python strings); blank lines are
     kept here so that row i is line i + 1.
     """
     try:

@@ -149,3 +149,41 @@ def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest
     )
     assert lines[0] == "contact_id,phone_e164" and len(lines) == expected + 1
     assert lines[1:] == sorted(lines[1:])
+
+
+def test_a_run_names_every_landing_file_with_a_problem(tmp_path: Path) -> None:
+    """Four broken files in three feeds: the run goes on with the good rows and names each file,
+    its quarantined rows and first problem, or its file error, and where to read the rest."""
+    import gzip
+
+    from tests.landing_builder import jsonl, send_logs_csv, write_file
+
+    landing, day = tmp_path / "landing", "2026-11-03"
+    write_file(landing, "send_logs", day, "s.csv", send_logs_csv([
+        "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
+        "e2,2026-11-03T08:00:00Z,L1,C1,c2,0612345679,,accepted,p,m2,x",  # line 3: segments not a number
+        "e3,2026-11-03T08:00:00Z,L1,C1,c3,0612345670,,accepted,p,m3,1",
+    ]))  # fmt: skip
+    receipt = {"received_at": "2026-11-03T08:02:00Z", "provider": "p", "provider_message_id": "m1",
+               "stat": "DELIVRD", "err": "000", "done_at": "2026-11-03T08:01:00Z"}  # fmt: skip
+    whole = gzip.compress(jsonl([receipt, receipt | {"provider_message_id": "m3"}]).encode())
+    (landing / "dlrs" / f"date={day}").mkdir(parents=True)
+    (landing / "dlrs" / f"date={day}" / "cut.jsonl.gz").write_bytes(whole[: len(whole) - 12])
+    write_file(landing, "dlrs", day, "odd.jsonl", jsonl([receipt | {"provider_message_id": "m2", "stat": "LOST"}]))
+    write_file(landing, "launches", day, "empty.jsonl", "")
+    env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
+    done = _run("run", env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "4 landing file(s) with problems (the good rows of each went on):" in lines, done.stdout
+    named = {line.split(": ", 1)[0].strip(): line for line in lines if line.startswith("  ") and ": " in line}
+    assert "1 row(s) quarantined, the first (line 3): segments 'x' is not an integer" in named[f"send_logs/date={day}/s.csv"]
+    assert "file error: truncated gzip stream" in named[f"dlrs/date={day}/cut.jsonl.gz"]
+    assert "the first (line 2): incomplete last line" in named[f"dlrs/date={day}/cut.jsonl.gz"]
+    assert "stat 'LOST' is not one of" in named[f"dlrs/date={day}/odd.jsonl"]
+    assert "file error: empty file (0 bytes)" in named[f"launches/date={day}/empty.jsonl"]
+    assert any("audit.quarantine_summary and audit.ingest_files" in line for line in lines)
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
+    statuses = dict(con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall())
+    con.close()
+    assert statuses == {"c1": "delivery_successful", "c3": "with_carrier"}  # c2's row is in quarantine

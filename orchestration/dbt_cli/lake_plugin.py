@@ -3,7 +3,7 @@
 The sources read `getvariable('sms_lake')` (see `dbt_project/models/sources.yml`)
 instead of rendering `env_var('SMS_LAKE_DIR')` into the project while dbt parses
 it. The lake's location is then a run-time setting: a new data folder does not
-make dbt parse the sources and everything reading them again (2–3 s of one core).
+make dbt parse the sources and everything reading them again.
 """
 
 from __future__ import annotations

@@ -239,7 +239,7 @@ def _for_pandas(frame: pl.DataFrame) -> Any:
     """The frame GX validates, with repetitive text columns as pandas categories.
 
     GX filters the whole frame once per expectation (its null-row filter), which on
-    a million rows is mostly copying text columns; a column with few distinct values
+    a big frame is mostly copying text columns; a column with few distinct values
     (launch ids, vocabularies) copies as small integer codes instead. Same values,
     same answers (a test compares them).
     """

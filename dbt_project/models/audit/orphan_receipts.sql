@@ -17,7 +17,7 @@ with receipts as (
 ),
 
 messages as (  -- on an incremental build, only the send-log messages of these receipts
-    -- (not made distinct: an anti join does not care, and a million-row distinct cost 0.3 CPU-s)
+    -- (not made distinct: an anti join does not need it, and a distinct over every message is dear)
     select send_logs.provider, send_logs.provider_message_id
     from {{ ref('stg_send_logs') }} as send_logs
     {% if is_incremental() -%}
