@@ -19,7 +19,7 @@ from orchestration.checks.validator import Validator
 from orchestration.dbt_cli.project import dbt_project
 from orchestration.dbt_cli.resource import SMS_DBT, DbtCli
 from orchestration.jobs import WAREHOUSE_JOB, nightly_update, warehouse_job
-from orchestration.progress import terminal
+from orchestration.progress import terminal_logger
 
 defs = dg.Definitions(
     assets=[landing_feeds, warehouse_models, published_warehouse, contact_list_export],
@@ -27,7 +27,7 @@ defs = dg.Definitions(
     jobs=[warehouse_job],
     schedules=[nightly_update],
     resources={"dbt": DbtCli(project_dir=dbt_project, dbt_executable=SMS_DBT), "validator": Validator()},
-    loggers={"terminal": terminal},
+    loggers={"terminal": terminal_logger()},
     executor=dg.in_process_executor,
 )
 

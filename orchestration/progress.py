@@ -13,9 +13,10 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
+if TYPE_CHECKING:  # the CLI prints lines before it imports Dagster
+    import dagster as dg
 
 _lines: set[str] = set()  # messages said for the terminal, waiting to be printed once
 _lock = threading.Lock()
@@ -57,14 +58,21 @@ class _Terminal(logging.Handler):
         os.write(self.fd, line(with_level).encode())
 
 
-@dg.logger(
-    config_schema={
-        "fd": dg.Field(int, description="The file descriptor of the terminal to print to."),
-        "verbose": dg.Field(bool, default_value=False, description="Print every message of the run."),
-    },
-    description="One line per step on the terminal of `sms-warehouse run` (every message with verbose).",
-)
-def terminal(init_context: dg.InitLoggerContext) -> logging.Logger:
+def _terminal(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("sms-warehouse", level=logging.INFO)
     logger.addHandler(_Terminal(init_context.logger_config["fd"], init_context.logger_config["verbose"]))
     return logger
+
+
+def terminal_logger() -> dg.LoggerDefinition:
+    """The `terminal` logger, as the definitions declare it."""
+    import dagster as dg
+
+    return dg.LoggerDefinition(
+        _terminal,
+        config_schema={
+            "fd": dg.Field(int, description="The file descriptor of the terminal to print to."),
+            "verbose": dg.Field(bool, default_value=False, description="Print every message of the run."),
+        },
+        description="One line per step on the terminal of `sms-warehouse run` (every message with verbose).",
+    )

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestration.cli import report
 from orchestration.paths import Paths, dagster_home, resolve_paths
 from orchestration.progress import line
 
@@ -99,9 +98,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     say(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
 
+    from orchestration.dbt_cli import forkserver
+    from orchestration.quality.worker import validating
+
+    # the run's helper processes start first: they import dbt and GX on the other core while this
+    # process imports Dagster and the definitions; the run's resources use them (their blocks nest)
+    with forkserver.running(), validating(paths.data_docs):
+        return _run_the_job(args, paths, started)
+
+
+def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
     import dagster as dg
 
     from orchestration.assets.landing import arrival_days
+    from orchestration.cli import report
     from orchestration.definitions import update_warehouse
     from orchestration.jobs import plan_for_instance
 

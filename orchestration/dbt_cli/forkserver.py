@@ -30,6 +30,7 @@ from pathlib import Path
 
 ENV = "SMS_DBT_FORKSERVER"  # the server's socket, for sms-dbt
 _HEADER = struct.Struct("!I")
+_serving: subprocess.Popen | None = None  # the server of the outermost `running()` block
 
 
 def send_request(conn: socket.socket, request: dict, fds: list[int]) -> None:
@@ -157,7 +158,15 @@ def serve(path: str, parent: int) -> None:
 
 @contextlib.contextmanager
 def running() -> Iterator[subprocess.Popen]:
-    """Run a forkserver for the duration of the block and point `sms-dbt` at it."""
+    """Run a forkserver for the duration of the block and point `sms-dbt` at it.
+
+    Blocks nest: inside one, another uses the server already running (the CLI starts
+    one before it imports Dagster, and the run's `dbt` resource finds it up).
+    """
+    global _serving
+    if _serving is not None and _serving.poll() is None:
+        yield _serving
+        return
     folder = Path(tempfile.mkdtemp(prefix="sms-dbt-"))
     path = folder / "socket"
     server = subprocess.Popen(
@@ -166,9 +175,11 @@ def running() -> Iterator[subprocess.Popen]:
     )
     previous = os.environ.get(ENV)
     os.environ[ENV] = str(path)
+    _serving = server
     try:
         yield server
     finally:
+        _serving = None
         if previous is None:
             os.environ.pop(ENV, None)
         else:

@@ -35,6 +35,7 @@ from orchestration.quality.validation import Expectation, SuiteResult, Suites, n
 _KEY_ENV = "SMS_GX_WORKER_KEY"
 WORKER_COMMAND = [sys.executable, "-m", "orchestration.quality.worker"]
 _CONNECT_WAIT_S = 30.0
+_outer: dict[Path | None, SuiteRunner] = {}  # the runners of the blocks open, by Data Docs folder
 
 
 class SuiteRunner(Protocol):
@@ -151,7 +152,25 @@ def _accept(listener: Listener, worker: subprocess.Popen) -> Connection | None:
 @contextlib.contextmanager
 def validating(docs_dir: Path | None, in_worker: bool = True) -> Iterator[SuiteRunner]:
     """Suites for the duration of the block, in a worker process started now (or here, without
-    one); every page of the block's suites is rendered into `docs_dir` when it ends."""
+    one); every page of the block's suites is rendered into `docs_dir` when it ends.
+
+    Blocks nest: inside one, another for the same folder uses its runner, and the
+    outer block renders the pages (the CLI starts the worker before it imports Dagster,
+    and the run's `validator` resource finds it up).
+    """
+    if docs_dir in _outer:
+        yield _outer[docs_dir]
+        return
+    with _new_runner(docs_dir, in_worker) as runner:
+        _outer[docs_dir] = runner
+        try:
+            yield runner
+        finally:
+            del _outer[docs_dir]
+
+
+@contextlib.contextmanager
+def _new_runner(docs_dir: Path | None, in_worker: bool) -> Iterator[SuiteRunner]:
     if not in_worker:
         here = _Here(Suites(docs_dir))
         try:
@@ -171,7 +190,7 @@ def validating(docs_dir: Path | None, in_worker: bool = True) -> Iterator[SuiteR
     try:
         if conn is None:  # it did not start: validate here
             worker.kill()
-            with validating(docs_dir, in_worker=False) as here:
+            with _new_runner(docs_dir, in_worker=False) as here:
                 yield here
             return
         remote = _InWorker(conn, scratch, docs_dir, worker)
