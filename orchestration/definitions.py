@@ -14,18 +14,20 @@ from orchestration.assets.contact_lists import contact_list_export
 from orchestration.assets.landing import landing_feeds
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
+from orchestration.automation import landing_sensor, nightly_update
 from orchestration.checks.marts import mart_checks
 from orchestration.checks.validator import Validator
 from orchestration.dbt_cli.project import dbt_project
 from orchestration.dbt_cli.resource import SMS_DBT, DbtCli
-from orchestration.jobs import WAREHOUSE_JOB, nightly_update, warehouse_job
+from orchestration.jobs import WAREHOUSE_JOB, export_job, warehouse_job
 from orchestration.progress import terminal_logger
 
 defs = dg.Definitions(
     assets=[landing_feeds, warehouse_models, published_warehouse, contact_list_export],
     asset_checks=[mart_checks],
-    jobs=[warehouse_job],
+    jobs=[warehouse_job, export_job],
     schedules=[nightly_update],
+    sensors=[landing_sensor],
     resources={"dbt": DbtCli(project_dir=dbt_project, dbt_executable=SMS_DBT), "validator": Validator()},
     loggers={"terminal": terminal_logger()},
     executor=dg.in_process_executor,
@@ -35,3 +37,8 @@ defs = dg.Definitions(
 def update_warehouse() -> dg.JobDefinition:
     """The warehouse job, resolved: what `sms-warehouse run` executes (`dg.reconstructable` of this)."""
     return defs.resolve_job_def(WAREHOUSE_JOB)
+
+
+def export_contact_lists() -> dg.JobDefinition:
+    """The export job, resolved: what `sms-warehouse export` executes."""
+    return defs.resolve_job_def(export_job.name)

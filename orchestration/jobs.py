@@ -1,10 +1,10 @@
 """The warehouse job, and the one way a run that brings the warehouse up to date is requested.
 
 Every run of the warehouse is a run of `update_warehouse`, whoever starts it: the
-CLI, the UI, the schedule (and the landing sensor). `plan_run` decides what such
-a run does, from what `warehouse.landing_changes` found: the feeds whose landing
-files changed, over the range of arrival days that holds their changes, then the
-dbt build with its tests and checks, then the publish.
+CLI, the UI, the landing sensor, the nightly schedule (`automation.py`). `plan_run`
+decides what such a run does, from what `warehouse.landing_changes` found: the feeds
+whose landing files changed, over the range of arrival days that holds their
+changes, then the dbt build with its tests and checks, then the publish.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ warehouse_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(contact_list_export),
     description="Ingest the landing partitions whose files changed, build the dbt models with their "
     "tests and checks, and publish the marts when every blocking check passed.",
+)
+
+export_job = dg.define_asset_job(
+    "export_contact_lists",
+    selection=dg.AssetSelection.assets(contact_list_export),
+    description="Write contact lists from the published marts (launchpad: launch_id or campaign_id, lists).",
 )
 
 # what every run builds after ingesting: the dbt project, then the published file
@@ -89,12 +95,3 @@ def plan_for_instance(instance: dg.DagsterInstance, full_refresh: bool = False, 
     paths = resolve_paths()
     changes = landing_changes(paths.landing, paths.lake)
     return plan_run(changes, instance.get_dynamic_partitions(arrival_days.name), full_refresh, run_key)
-
-
-@dg.schedule(job=warehouse_job, cron_schedule="30 2 * * *", name="nightly_update")
-def nightly_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """Every night: ingest what landed and was not ingested yet, build and publish."""
-    plan = plan_for_instance(context.instance)
-    if plan.new_days:
-        context.instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
-    return plan.request

@@ -2,7 +2,8 @@
 
 Defaults sit under `data/` in the working directory; each path can be set by an
 environment variable (`SMS_LANDING_DIR`, `SMS_LAKE_DIR`, `SMS_WAREHOUSE`,
-`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`, `DAGSTER_HOME`) or a CLI flag.
+`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag. The Dagster instance's folder is
+`orchestration/instance.py`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DAGSTER_CONFIG = "telemetry:\n  enabled: false\n"
 # what in the dbt project decides what the marts say (its models, seeds, macros, tests, variables)
 DBT_PROJECT_PARTS = ("models", "seeds", "macros", "tests", "dbt_project.yml")
 
@@ -77,16 +77,3 @@ def resolve_paths(
         warehouse=pick(warehouse, "SMS_WAREHOUSE", data / "warehouse" / "sms.duckdb"),
         exports=pick(exports, "SMS_EXPORTS_DIR", data / "exports"),
     )
-
-
-def dagster_home() -> Path:
-    """The Dagster instance every run is recorded in and the UI reads (`DAGSTER_HOME`, default
-    `data/dagster_home`), created with telemetry off when it does not exist; exported as
-    `DAGSTER_HOME` so that every Dagster process of this warehouse finds the same one."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_CONFIG)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home

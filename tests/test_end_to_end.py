@@ -123,7 +123,8 @@ def test_locked_build_database_is_one_clear_line(env: dict, tmp_path: Path) -> N
 
 
 def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The export asset an operator runs from the UI, with its launchpad config, through real Dagster."""
+    """The export asset an operator runs from the UI, with its launchpad config, through real Dagster:
+    list names are checked before the run starts, an unknown launch fails naming the known ones."""
     import dagster as dg
 
     from orchestration.assets.contact_lists import contact_list_export
@@ -137,18 +138,61 @@ def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest
         "where not_sent_reason = 'insufficient_credit' group by all order by 1 limit 1"
     ).fetchone()
     con.close()
-    config = {"launch_id": launch, "lists": ["insufficient_credit"]}
-    result = dg.materialize(
-        [contact_list_export], run_config={"ops": {"contact_list_export": {"config": config}}}
-    )
+
+    def export(config: dict) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [contact_list_export],
+            run_config={"ops": {"contact_list_export": {"config": config}}},
+            raise_on_error=False,
+        )
+
+    result = export({"launch_id": launch, "lists": ["insufficient_credit"]})
     assert result.success
-    lines = (
-        (root / "exports" / f"campaign={campaign}" / f"launch={launch}" / "insufficient_credit.csv")
-        .read_text()
-        .splitlines()
-    )
+    path = root / "exports" / f"campaign={campaign}" / f"launch={launch}" / "insufficient_credit.csv"
+    lines = path.read_text().splitlines()
     assert lines[0] == "contact_id,phone_e164" and len(lines) == expected + 1
     assert lines[1:] == sorted(lines[1:])
+    [done] = result.get_asset_materialization_events()
+    metadata = done.materialization.metadata
+    assert metadata["path"].value == str(path) and metadata["dagster/row_count"].value == expected
+    [record] = metadata["files"].value.records
+    assert record.data == {"launch_id": launch, "list": "insufficient_credit", "contacts": expected, "path": str(path)}
+    preview = metadata[f"first rows: {launch} insufficient_credit"].value.records
+    assert [",".join((r.data["contact_id"], r.data["phone_e164"])) for r in preview] == lines[1 : 1 + len(preview)]
+
+    with pytest.raises(dg.DagsterInvalidConfigError, match="no_such_list"):  # refused before the run starts
+        export({"launch_id": launch, "lists": ["no_such_list"]})
+    failed = export({"launch_id": "ln-9999"})
+    assert not failed.success
+    [failure] = failed.get_step_failure_events()
+    description = failure.step_failure_data.user_failure_data.description
+    assert "launch 'ln-9999' has no contacts" in description and f"known launches: {launch}" in description
+
+
+def test_export_from_the_command_line_is_a_recorded_run(env: dict) -> None:
+    root = Path(env["SMS_DATA_DIR"])
+    con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
+    launch, campaign, expected = con.execute(
+        "select launch_id, campaign_id, count(*) from marts.fct_launch_contacts "
+        "where reached_status = 'rejected_hard_bounce' group by all order by 1 limit 1"
+    ).fetchone()
+    con.close()
+    done = _run("export", "--launch", launch, "--list", "rejected_hard_bounce", env=env)
+    assert done.returncode == 0, done.stderr
+    path = root / "exports" / f"campaign={campaign}" / f"launch={launch}" / "rejected_hard_bounce.csv"
+    assert f"{launch} rejected_hard_bounce: {expected:,} contacts → {path}" in done.stdout
+    assert len(path.read_text().splitlines()) == expected + 1
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        [run] = instance.get_runs(dg.RunsFilter(job_name="export_contact_lists"), limit=1)
+        assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags["sms/launched_by"] == "sms-warehouse export"
+
+    refused = _run("export", "--launch", launch, "--list", "everyone", env=env)
+    assert refused.returncode == 2 and "invalid choice: 'everyone'" in refused.stderr
+    unknown = _run("export", "--launch", "ln-9999", env=env)
+    assert unknown.returncode == 2 and "launch 'ln-9999' has no contacts" in unknown.stderr
+    assert unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
 
 
 def test_a_run_names_every_landing_file_with_a_problem(tmp_path: Path) -> None:

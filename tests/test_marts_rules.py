@@ -247,10 +247,14 @@ def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
     from orchestration.warehouse.contact_lists import export_lists
 
     written = export_lists(
-        built.db, tmp_path, "L1", ["rejected_hard_bounce", "insufficient_credit", "invalid_number"]
+        built.db, tmp_path, "L1", lists=["rejected_hard_bounce", "insufficient_credit", "invalid_number"]
     )
     folder = tmp_path / "campaign=C1" / "launch=L1"
-    assert written["rejected_hard_bounce"] == (folder / "rejected_hard_bounce.csv", 2)
+    by_list = {w.list_name: w for w in written}
+    assert (by_list["rejected_hard_bounce"].path, by_list["rejected_hard_bounce"].rows) == (
+        folder / "rejected_hard_bounce.csv", 2
+    )
+    assert by_list["rejected_hard_bounce"].preview == [("c02", "+33612345602"), ("c23", "+33612345623")]
     assert (folder / "rejected_hard_bounce.csv").read_text() == (
         "contact_id,phone_e164\nc02,+33612345602\nc23,+33612345623\n"
     )
@@ -266,6 +270,30 @@ def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
         "invalid_number.csv",
         "rejected_hard_bounce.csv",
     ]  # fmt: skip  (no temporary file left behind)
+
+
+def test_exports_of_a_campaign_and_of_what_changed(built: Built, tmp_path: Path) -> None:
+    """No launch named: every non-empty list of every launch not exported since its contacts
+    last changed; then nothing, until they change. A campaign: each of its launches."""
+    from orchestration.warehouse.contact_lists import ExportError, export_lists
+
+    first = export_lists(built.db, tmp_path)
+    lists = {(w.launch_id, w.list_name): w.rows for w in first}
+    # L1: each of its lists, as counted in test_campaign_summary_for_l1; L2: its one contact; L3: nobody
+    assert {name: rows for (launch, name), rows in lists.items() if launch == "L1"} == {
+        "delivery_successful": 7, "rejected_hard_bounce": 2, "rejected_soft_bounce": 3,
+        "delivery_status_unknown": 1, "with_carrier": 3, "provider_error": 2, "provider_accepted": 1,
+        "hard_bounce": 1, "opted_out": 1, "invalid_number": 1, "insufficient_credit": 2,
+    }  # fmt: skip
+    assert [rows for (launch, _), rows in lists.items() if launch == "L2"] == [1]
+    assert export_lists(built.db, tmp_path) == []  # nothing changed since
+    again = export_lists(built.db, tmp_path, campaign_id="C2", lists=["rejected_hard_bounce"])
+    assert [(w.launch_id, w.list_name, w.rows) for w in again] == [("L2", "rejected_hard_bounce", 0)]
+    assert (again[0].path).read_text() == "contact_id,phone_e164\n"  # named: written, header only
+    with pytest.raises(ExportError, match="campaign 'C9' has no contacts.*known campaigns: C1, C2"):
+        export_lists(built.db, tmp_path, campaign_id="C9")
+    with pytest.raises(ExportError, match="launch 'L9' has no contacts.*known launches: L1, L2"):
+        export_lists(built.db, tmp_path, launch_id="L9")
 
 
 def _seed(name: str) -> list[dict[str, str]]:

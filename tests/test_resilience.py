@@ -111,3 +111,30 @@ def test_reader_keeps_reading_during_a_run(tmp_path: Path, landing: Path, refere
     for line in lines:  # every read saw a complete, consistent version
         _, listed, facts, bad = line.split()
         assert listed == facts and bad == "0"
+
+
+def test_two_runs_started_together_take_turns(tmp_path: Path, landing: Path, reference) -> None:
+    """The second run waits for the first (it holds the warehouse pool) instead of failing on a
+    lock, says for which run it waits, and finds nothing left to ingest."""
+    import dagster as dg
+
+    from orchestration.instance import runs_holding_the_warehouse
+
+    env = _env(tmp_path, landing)
+    first = subprocess.Popen([CLI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    home = tmp_path / "dagster_home"
+    deadline = time.monotonic() + 120
+    holding: list = []
+    while not holding and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if (home / "dagster.yaml").exists():
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                holding = runs_holding_the_warehouse(instance)
+    assert holding, "the first run never showed as in progress"
+    second = _run(env)
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, out[-2000:] + err[-2000:]
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert f"waiting for run {holding[0].run_id[:8]} (update_warehouse) to finish" in second.stdout
+    assert "no landing files changed" in second.stdout
+    assert read_tables(tmp_path / "warehouse" / "sms.duckdb") == reference

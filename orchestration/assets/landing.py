@@ -20,6 +20,7 @@ from ingestion.lake import partition_path, phone_cache, remove_partition, write_
 from ingestion.phones import PhoneMemo, default_region
 from orchestration.checks.lake import check_specs, ingest_report, lake_check
 from orchestration.checks.validator import Validator
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.paths import Paths, resolve_paths
 from orchestration.progress import say
 from orchestration.warehouse import landing_changes, rebuild
@@ -191,6 +192,7 @@ def _checks(
     partitions_def=arrival_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
+    pool=WAREHOUSE_POOL,
 )
 def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
     """The landing feeds, one asset each, ingested into the Parquet lake in one step.

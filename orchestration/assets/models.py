@@ -19,6 +19,7 @@ from ingestion.lake import ensure_schemas
 from orchestration.dbt_cli.arguments import build_args
 from orchestration.dbt_cli.project import dbt_project, prepare
 from orchestration.dbt_cli.resource import DbtCli
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.paths import resolve_paths
 from orchestration.progress import say
 from orchestration.warehouse import rebuild
@@ -52,6 +53,7 @@ class BuildConfig(dg.Config):
     project=dbt_project,
     dagster_dbt_translator=WarehouseTranslator(),
     exclude="resource_type:unit_test",
+    pool=WAREHOUSE_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: BuildConfig):
     """The staging views, intermediate decisions, marts and audit tables of contract/marts.md.

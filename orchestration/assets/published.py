@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.assets.models import warehouse_models
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.paths import resolve_paths
 from orchestration.progress import say
 from orchestration.warehouse.publish import PUBLISHED_SCHEMAS, commit, stage, take_staged
@@ -10,7 +11,7 @@ from orchestration.warehouse.publish import PUBLISHED_SCHEMAS, commit, stage, ta
 _upstream = [k for k in warehouse_models.keys if k.path[0] in PUBLISHED_SCHEMAS]  # what it copies
 
 
-@dg.asset(group_name="published", deps=_upstream, kinds={"duckdb"})
+@dg.asset(group_name="published", deps=_upstream, kinds={"duckdb"}, pool=WAREHOUSE_POOL)
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The `marts` and `audit` schemas copied into the DuckDB file BI tools open read-only.
 

@@ -16,9 +16,10 @@ import polars as pl
 from ingestion.reference import not_sent_reasons, reached_statuses
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import Validator
+from orchestration.instance import WAREHOUSE_POOL
 from orchestration.paths import resolve_paths
 from orchestration.quality import suites
-from orchestration.warehouse import publish
+from orchestration.warehouse import publish, rebuild
 
 
 def _read(sql: str) -> pl.DataFrame:
@@ -120,7 +121,9 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
 ]
 
 
-@dg.multi_asset_check(specs=[spec for spec, _ in MART_CHECKS], can_subset=True, name="mart_checks")
+@dg.multi_asset_check(
+    specs=[spec for spec, _ in MART_CHECKS], can_subset=True, name="mart_checks", pool=WAREHOUSE_POOL
+)
 def mart_checks(context: dg.AssetCheckExecutionContext, validator: Validator) -> Iterator[dg.AssetCheckResult]:
     """GX on the marts and audit tables the build wrote, in one step.
 
@@ -131,7 +134,8 @@ def mart_checks(context: dg.AssetCheckExecutionContext, validator: Validator) ->
     publishing then only renames it, and a blocking check that fails removes it.
     """
     runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
-    with _staging_to_publish(context) as blocked:
+    # the build database is read while no other build writes it
+    with rebuild.lake_turn(resolve_paths().lake), _staging_to_publish(context) as blocked:
         threads = 2 if validator.in_other_process else 1
         with ThreadPoolExecutor(threads, thread_name_prefix="mart-checks") as pool:
             for result in pool.map(lambda run: run(validator), runs):

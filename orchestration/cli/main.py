@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.cli.export import cmd_export
 from orchestration.cli.run import UserError, cmd_run, say
 
 
@@ -29,24 +30,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from orchestration.paths import resolve_paths
-    from orchestration.warehouse.contact_lists import ExportError, export_lists
-
-    paths = resolve_paths(warehouse=args.warehouse, exports=args.exports)
-    if not paths.warehouse.exists():
-        raise UserError(f"no published warehouse at {paths.warehouse}: run `sms-warehouse run` first")
-    try:
-        written = export_lists(paths.warehouse, paths.exports, args.launch, args.list)
-    except ExportError as exc:
-        raise UserError(str(exc)) from exc
-    for name, (path, rows) in written.items():
-        say(f"{name}: {rows:,} contacts → {path}")
-    return 0
-
-
 def cmd_ui(args: argparse.Namespace) -> int:
-    from orchestration.paths import REPO_ROOT, dagster_home, resolve_paths
+    from orchestration.instance import dagster_home
+    from orchestration.paths import REPO_ROOT, resolve_paths
 
     resolve_paths().export_env()
     dagster_home()
@@ -117,13 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
-    exp = sub.add_parser("export", parents=[common], help="write contact lists of a launch as CSV files")
-    exp.add_argument("--launch", required=True, help="the launch_id")
+    from ingestion.reference import contact_lists
+
+    exp = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write contact lists of a launch, of a campaign, or of every launch that changed",
+        description="Runs the Dagster job export_contact_lists (recorded like every run): writes "
+        "<exports>/campaign=<campaign_id>/launch=<launch_id>/<list>.csv from the published marts. "
+        "With neither --launch nor --campaign, every launch whose contacts changed since the last export.",
+    )
+    exp.add_argument("--launch", help="the launch_id")
+    exp.add_argument("--campaign", help="the campaign_id: every launch of it")
     exp.add_argument(
         "--list",
         action="append",
-        required=True,
-        help="a reached status or not-sent reason, e.g. rejected_hard_bounce or insufficient_credit (repeatable)",
+        choices=contact_lists(),
+        metavar="LIST",
+        help="a reached status or not-sent reason, e.g. rejected_hard_bounce or insufficient_credit "
+        "(repeatable; default: every list that has contacts): " + ", ".join(contact_lists()),
     )
     exp.add_argument("--warehouse", help="published DuckDB file [SMS_WAREHOUSE]")
     exp.add_argument("--exports", help="export root [SMS_EXPORTS_DIR, default data/exports]")

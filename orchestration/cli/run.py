@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestration.paths import Paths, dagster_home, resolve_paths
+from orchestration.paths import Paths, resolve_paths
 from orchestration.progress import line
 
 
@@ -52,7 +52,6 @@ def checked_paths(args: argparse.Namespace) -> Paths:
         )
     check_writable(paths.lake, "lake")
     check_writable(paths.warehouse.parent, "warehouse")
-    check_not_locked(paths.build_db)
     return paths
 
 
@@ -113,6 +112,7 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
     from orchestration.assets.landing import arrival_days
     from orchestration.cli import report
     from orchestration.definitions import update_warehouse
+    from orchestration.instance import dagster_home, wait_for_turn
     from orchestration.jobs import plan_for_instance
 
     if args.ephemeral:
@@ -121,6 +121,8 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
         dagster_home()
         instance = dg.DagsterInstance.get()
     with instance:
+        wait_for_turn(instance, say)
+        check_not_locked(paths.build_db)  # not by a run of ours (none holds it now): by what, then
         plan = plan_for_instance(instance, full_refresh=args.full_refresh)
         if plan.new_days:
             instance.add_dynamic_partitions(arrival_days.name, plan.new_days)

@@ -101,6 +101,23 @@ class LandingChanges:
         return sorted({day for days in (*self.days.values(), *self.touched.values()) for day in days})
 
 
+def landing_files(landing: Path) -> dict[str, list[int]]:
+    """Every finished file of the landing zone (`<feed>/date=<day>/<name>`, producers' `.tmp` files
+    left out), with its size and modification time."""
+    files: dict[str, list[int]] = {}
+    for feed, days in landing_partitions(landing).items():
+        for day in days:
+            for path in partition_files(landing, feed, day):
+                st = path.stat()
+                files[f"{feed}/date={day}/{path.name}"] = [st.st_size, st.st_mtime_ns]
+    return files
+
+
+def changed_files(before: dict[str, list[int]], now: dict[str, list[int]]) -> list[str]:
+    """The files that are new, changed (another size or modification time) or gone since `before`."""
+    return sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
+
+
 def landing_changes(landing: Path, lake: Path) -> LandingChanges:
     """Per feed, the arrival days whose landing files changed since the lake accepted them, and the
     failed days whose landing folder was removed (the run lets go of their lake partitions).

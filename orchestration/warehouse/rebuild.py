@@ -102,7 +102,8 @@ def record_build(paths: Paths) -> None:
 
 @contextlib.contextmanager
 def lake_turn(lake: Path) -> Iterator[None]:
-    """Hold the lake for writing partitions or for a dbt build; waits while another run holds it.
+    """Hold the lake and the build database: for writing partitions, for a dbt build, for reading
+    the build database (the mart checks, staging the publish); waits while another run holds them.
 
     An advisory lock on `lake/_state/lock`, released when the process ends, even by a crash.
     """

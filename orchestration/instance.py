@@ -1,0 +1,74 @@
+"""The warehouse's Dagster instance: where it lives, its settings, and how runs take turns on it.
+
+Every run is recorded in the instance in `DAGSTER_HOME` (default `data/dagster_home`),
+the one `sms-warehouse ui` opens. Every step that writes the lake, the build database
+or the published file belongs to the `warehouse` pool, and the instance lets one run
+hold that pool at a time: runs launched from the UI, the sensor, the schedule or a
+backfill wait in Dagster's queue while another is in progress (the CLI's in-process
+runs included), and `sms-warehouse run` waits for them before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestration.paths import data_dir
+
+WAREHOUSE_POOL = "warehouse"
+
+INSTANCE_CONFIG = """\
+# The Dagster instance of the SMS warehouse (written by sms-warehouse when missing).
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # one run at a time may hold a pool: every step that writes the warehouse is in the
+    # `warehouse` pool, so a second run waits in the queue instead of meeting a lock
+    granularity: run
+    default_limit: 1
+"""
+# what earlier versions wrote, replaced by the settings above
+_OLDER_CONFIGS = ("telemetry:\n  enabled: false\n",)
+
+
+def dagster_home() -> Path:
+    """The instance's folder (`DAGSTER_HOME`, default `data/dagster_home`), with its settings
+    written when missing; exported as `DAGSTER_HOME` for every Dagster process of this warehouse."""
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() in _OLDER_CONFIGS:
+        config.write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def runs_holding_the_warehouse(instance) -> list:  # noqa: ANN001 - a DagsterInstance; its runs
+    """The runs in progress (starting, started, cancelling) that hold the warehouse pool."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    active = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+    return [
+        run
+        for run in instance.get_runs(RunsFilter(statuses=active))
+        if run.run_op_concurrency and WAREHOUSE_POOL in (run.run_op_concurrency.all_pools or ())
+    ]
+
+
+def wait_for_turn(
+    instance,  # noqa: ANN001 - a DagsterInstance
+    say: Callable[[str], None],
+    poll_s: float = 2.0,
+) -> None:
+    """Wait while another run holds the warehouse (launched from the UI, the sensor, the schedule,
+    or another `sms-warehouse run`), saying once which runs it waits for."""
+    said = False
+    while holding := runs_holding_the_warehouse(instance):
+        if not said:
+            ids = ", ".join(f"{run.run_id[:8]} ({run.job_name})" for run in holding)
+            say(f"waiting for run {ids} to finish: one run writes the warehouse at a time")
+            said = True
+        time.sleep(poll_s)
