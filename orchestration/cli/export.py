@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from orchestration.cli.run import UserError, say, terminal
+from orchestration.cli.run import UserError, failure, say, terminal
 from orchestration.paths import resolve_paths
-
-
-def _failure(result) -> str:  # noqa: ANN001 - a Dagster execution result
-    for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            return data.user_failure_data.description
-        return data.error.message.strip().splitlines()[0] if data.error else "unknown error"
-    return "the export run failed"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -41,7 +32,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             tags={"sms/launched_by": "sms-warehouse export"},
         )
     if not result.success:
-        raise UserError(_failure(result))
+        raise UserError(failure(result))
     [materialization] = result.get_asset_materialization_events()
     files = materialization.materialization.metadata["files"].value.records
     for record in files:

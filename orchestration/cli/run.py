@@ -82,10 +82,15 @@ def say(message: str) -> None:
     sys.stdout.flush()
 
 
-def _failure(result) -> str:  # noqa: ANN001 - a Dagster execution result
+def failure(result) -> str:  # noqa: ANN001 - a Dagster execution result
+    """Why a run failed, in one line: the first failed step and its error (a `dg.Failure`'s description)."""
     for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        return f"step {event.step_key} failed: {error.message.strip().splitlines()[0] if error else 'unknown error'}"
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            why = data.user_failure_data.description
+        else:
+            why = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
+        return f"step {event.step_key} failed: {why}"
     return "the run failed"
 
 
@@ -152,7 +157,7 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
             print(f"Data Docs: {docs}")
         recorded = "" if args.ephemeral else f"; recorded as run {result.run_id[:8]} in {instance.root_directory}"
         if not result.success:
-            failed = _failure(result)
+            failed = failure(result)
             ingesting = any(e.step_key == "landing_feeds" for e in result.get_step_failure_events())
             outcome = (
                 "nothing was built or published" if ingesting else "the published marts were left unchanged"
