@@ -14,6 +14,7 @@ from orchestration.assets.contact_lists import contact_list_export
 from orchestration.assets.landing import landing_feeds
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
+from orchestration.assets.reports import campaign_report
 from orchestration.automation import landing_sensor, nightly_update
 from orchestration.checks.marts import mart_checks
 from orchestration.checks.validator import Validator
@@ -23,7 +24,7 @@ from orchestration.jobs import WAREHOUSE_JOB, export_job, warehouse_job
 from orchestration.progress import terminal_logger
 
 defs = dg.Definitions(
-    assets=[landing_feeds, warehouse_models, published_warehouse, contact_list_export],
+    assets=[landing_feeds, warehouse_models, published_warehouse, campaign_report, contact_list_export],
     asset_checks=[mart_checks],
     jobs=[warehouse_job, export_job],
     schedules=[nightly_update],

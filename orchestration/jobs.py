@@ -18,6 +18,7 @@ from orchestration.assets.contact_lists import contact_list_export
 from orchestration.assets.landing import arrival_days
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
+from orchestration.assets.reports import campaign_report
 from orchestration.paths import resolve_paths
 from orchestration.warehouse.landing_changes import LandingChanges, landing_changes
 
@@ -37,8 +38,8 @@ export_job = dg.define_asset_job(
     description="Write contact lists from the published marts (launchpad: launch_id or campaign_id, lists).",
 )
 
-# what every run builds after ingesting: the dbt project, then the published file
-BUILD_KEYS: list[dg.AssetKey] = [*warehouse_models.keys, published_warehouse.key]
+# what every run builds after ingesting: the dbt project, the published file, the report
+BUILD_KEYS: list[dg.AssetKey] = [*warehouse_models.keys, published_warehouse.key, campaign_report.key]
 
 
 @dataclass(frozen=True)

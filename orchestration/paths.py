@@ -2,14 +2,14 @@
 
 Defaults sit under `data/` in the working directory; each path can be set by an
 environment variable (`SMS_LANDING_DIR`, `SMS_LAKE_DIR`, `SMS_WAREHOUSE`,
-`SMS_EXPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag. The Dagster instance's folder is
+`SMS_EXPORTS_DIR`, `SMS_REPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag. The Dagster instance's folder is
 `orchestration/instance.py`'s.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +35,7 @@ class Paths:
     lake: Path
     warehouse: Path  # the published DuckDB file BI tools read
     exports: Path
+    reports: Path = field(default_factory=lambda: data_dir() / "reports")  # the campaign report
 
     @property
     def build_db(self) -> Path:
@@ -51,6 +52,7 @@ class Paths:
         os.environ["SMS_LAKE_DIR"] = str(self.lake)
         os.environ["SMS_WAREHOUSE"] = str(self.warehouse)
         os.environ["SMS_EXPORTS_DIR"] = str(self.exports)
+        os.environ["SMS_REPORTS_DIR"] = str(self.reports)
         os.environ["SMS_BUILD_DB"] = str(self.build_db)
 
 
@@ -76,4 +78,5 @@ def resolve_paths(
         lake=pick(lake, "SMS_LAKE_DIR", data / "lake"),
         warehouse=pick(warehouse, "SMS_WAREHOUSE", data / "warehouse" / "sms.duckdb"),
         exports=pick(exports, "SMS_EXPORTS_DIR", data / "exports"),
+        reports=pick(None, "SMS_REPORTS_DIR", data / "reports"),
     )

@@ -296,6 +296,44 @@ def test_exports_of_a_campaign_and_of_what_changed(built: Built, tmp_path: Path)
         export_lists(built.db, tmp_path, launch_id="L9")
 
 
+def test_the_campaign_report_shows_what_the_tab_shows(built: Built, tmp_path: Path) -> None:
+    """L1's page has the summary, the not-sent reasons beside its list, the reached statuses, with
+    counts and percentages (the numbers of test_campaign_summary_for_l1); batch and automated apart;
+    every page opens with no network (no script, no link or font to fetch)."""
+    from orchestration.warehouse.campaign_report import read_launches, write_report
+
+    launches = read_launches(built.db)
+    index = write_report(launches, tmp_path)
+    page = (tmp_path / "launch=L1.html").read_text()
+    for tile, value in [("Sent", "19"), ("Delivery rate", "36.8%"), ("Unsubscribed", "1"),
+                        ("Hard bounced", "2"), ("Soft bounced", "3"), ("Unknown delivery", "1")]:  # fmt: skip
+        assert f'<div class="tile">{tile}<b>{value}</b></div>' in page
+    assert "5 of the original launch list of 24 contacts" in page
+    assert ">insufficient_credit</text>" in page and ">2 · 8.3%</text>" in page  # c16, c18 of 24
+    assert ">delivery_successful</text>" in page and ">7 · 36.8%</text>" in page  # 7 of 19 sent
+    assert ">rejected_hard_bounce</text>" in page and ">2 · 10.5%</text>" in page
+    assert "Rules, &quot;all&quot; / one" in page  # free-text names escaped
+    front = index.read_text()
+    batch, automated = front.split("<h2>Automated programs")
+    assert 'href="launch=L1.html"' in batch and 'href="launch=L3.html"' in batch and "L2" not in batch
+    assert "Program P1" in automated and 'href="launch=L2.html"' in automated and "<svg" in automated
+    for html_file in tmp_path.glob("*.html"):
+        text = html_file.read_text()
+        assert "<script" not in text and "http://" not in text and "https://" not in text and "@import" not in text
+
+
+def test_the_reports_summary_fits_what_the_ui_shows_inline() -> None:
+    """The Dagster UI shows markdown metadata inline under 1,000 characters: the summary stays under."""
+    from orchestration.warehouse.campaign_report import Launch, summary_markdown
+
+    many = [Launch(f"ln-{i:05d}", "c", None, "batch", None, None, 1000, 990, 10, 900, 0.9, 1, 2, 3, 4, 0)
+            for i in range(500)]  # fmt: skip
+    text = summary_markdown(many)
+    assert len(text) < 1000 and text.endswith("more launches in the report_")
+    assert text.count("| ln-") + int(text.rsplit("_and ", 1)[1].split()[0]) == 500
+    assert "more launches" not in summary_markdown(many[:3])
+
+
 def _seed(name: str) -> list[dict[str, str]]:
     with open(DBT_PROJECT_DIR / "seeds" / f"{name}.csv", encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
