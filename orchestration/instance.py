@@ -11,6 +11,8 @@ runs included), and `sms-warehouse run` waits for them before it starts.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +38,25 @@ _OLDER_CONFIGS = ("telemetry:\n  enabled: false\n",)
 
 def dagster_home() -> Path:
     """The instance's folder (`DAGSTER_HOME`, default `data/dagster_home`), with its settings
-    written when missing; exported as `DAGSTER_HOME` for every Dagster process of this warehouse."""
+    written when missing; exported as `DAGSTER_HOME` for every Dagster process of this warehouse.
+
+    With the settings, the `warehouse` pool's limit is set (Dagster's documented
+    `dagster instance concurrency set`): Dagster's queue gives a pool the default limit
+    only once it has seen it in a queued run, after deciding on the runs queued with it,
+    so the first two runs queued together would otherwise both start.
+    """
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
+    os.environ["DAGSTER_HOME"] = str(home)
     if not config.exists() or config.read_text() in _OLDER_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
-    os.environ["DAGSTER_HOME"] = str(home)
+        dagster = Path(sys.executable).with_name("dagster")
+        subprocess.run(
+            [str(dagster), "instance", "concurrency", "set", WAREHOUSE_POOL, "1"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return home
 
 

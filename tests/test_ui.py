@@ -4,44 +4,19 @@ evaluated, read from the webserver's GraphQL API (what the UI's pages show), as 
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.dagster_ui import CLI, graphql, running_ui
 from tests.landing_builder import clean_env
-
-CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 
 ASSETS = """{ assetNodes { assetKey { path } groupName isMaterializable
     assetMaterializations(limit: 1) { runId }
     assetChecksOrError { __typename ... on AssetChecks { checks {
         name blocking executionForLatestMaterialization { status runId } } } } } }"""
 RUNS = """{ runsOrError { __typename ... on Runs { results { runId jobName status tags { key value } } } } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)["data"]
 
 
 @pytest.fixture(scope="module")
@@ -55,25 +30,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     run = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert (root / "dagster_home" / "dagster.yaml").exists()
-    port = _free_port()
-    ui_env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "SMS_DATA_DIR": str(root)}  # no venv on PATH
-    proc = subprocess.Popen([CLI, "ui", "--port", str(port)], cwd=root, env=ui_env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 240
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                if graphql(port, ASSETS)["assetNodes"]:
-                    break
-            except (OSError, KeyError, TypeError, ValueError):
-                time.sleep(2)
-        assert proc.poll() is None, "sms-warehouse ui exited"
+    with running_ui(root, env) as port:
         runs = graphql(port, RUNS)["runsOrError"]["results"]
         assert len(runs) == 1
         yield port, runs[0]["runId"]
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
 
 
 def test_the_run_is_the_warehouse_job_recorded_for_the_ui(ui: tuple[int, str]) -> None:
