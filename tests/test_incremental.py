@@ -1,7 +1,7 @@
 """Incremental builds: a run after each arrival day gives the same marts as one run over everything.
 
 The dbt models merge only the contacts and messages touched by newly ingested rows
-(dbt_project/macros/incremental.sql); orchestration/rebuild.py decides when a
+(dbt_project/macros/incremental.sql); orchestration/warehouse/rebuild.py decides when a
 build must start again from the whole lake.
 """
 

@@ -5,7 +5,7 @@
    recomputed from the whole history and replace the model's rows for those keys
    (delete+insert), so a late row gives the same answer as a full rebuild.
    The orchestrator asks for `--full-refresh` when something else changed (models,
-   seeds, a partition ingested again): see orchestration/rebuild.py. #}
+   seeds, a partition ingested again): see orchestration/warehouse/rebuild.py. #}
 
 {# the stamp of the rows a build writes: when it started. Every lake row it could read was
    ingested before that; any row ingested later is newer than the stamp. (`sms-warehouse run`
