@@ -14,6 +14,7 @@ import json
 import dagster as dg
 
 from orchestration.assets.landing import arrival_days
+from orchestration.instance import release_dead_runs
 from orchestration.jobs import plan_for_instance, warehouse_job
 from orchestration.paths import resolve_paths
 from orchestration.warehouse.landing_changes import changed_files, landing_files
@@ -38,6 +39,7 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     or removed: the feeds and arrival days with changes the lake has not accepted, then the build
     and the publish. Its cursor holds each file's size and modification time; a producer's `.tmp`
     file is never read, the renamed file is."""
+    release_dead_runs(context.instance, context.log.warning)  # a killed run must not hold the queue
     paths = resolve_paths()
     files = landing_files(paths.landing) if paths.landing.is_dir() else {}
     before = json.loads(context.cursor) if context.cursor else {}

@@ -6,6 +6,12 @@ or the published file belongs to the `warehouse` pool, and the instance lets one
 hold that pool at a time: runs launched from the UI, the sensor, the schedule or a
 backfill wait in Dagster's queue while another is in progress (the CLI's in-process
 runs included), and `sms-warehouse run` waits for them before it starts.
+
+A run whose process was killed stays "started" in the instance and would hold the
+pool for ever: `release_dead_runs` marks such a run failed once its process (which
+every run names in its first engine event) is gone. The CLI does it before waiting,
+the landing sensor at every tick; Dagster's run monitoring handles runs that die
+before they start.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ concurrency:
     # `warehouse` pool, so a second run waits in the queue instead of meeting a lock
     granularity: run
     default_limit: 1
+run_monitoring:
+  # a run whose worker never started is marked failed instead of holding the queue
+  enabled: true
+  start_timeout_seconds: 300
 """
 # what earlier versions wrote, replaced by the settings above
 _OLDER_CONFIGS = ("telemetry:\n  enabled: false\n",)
@@ -72,15 +82,60 @@ def runs_holding_the_warehouse(instance) -> list:  # noqa: ANN001 - a DagsterIns
     ]
 
 
+def run_process(instance, run) -> int | None:  # noqa: ANN001 - a DagsterInstance, a DagsterRun
+    """The process executing an in-process run: the pid of its "Executing steps in process" event."""
+    from dagster import DagsterEventType
+
+    for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        data = entry.dagster_event.engine_event_data if entry.dagster_event else None
+        pid = data.metadata.get("pid") if data is not None else None
+        if pid is not None:
+            return int(pid.value)
+    return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine runs (a zombie waiting to be reaped has ended)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: it exists
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def release_dead_runs(instance, say: Callable[[str], None]) -> list:  # noqa: ANN001 - a DagsterInstance
+    """Mark failed the runs holding the warehouse whose process is gone (killed, the machine
+    restarted); returns them."""
+    released = []
+    for run in runs_holding_the_warehouse(instance):
+        pid = run_process(instance, run)
+        if pid is not None and not process_alive(pid):
+            reason = f"its process (pid {pid}) is gone: it stopped without finishing, and no longer holds the warehouse"
+            instance.report_run_failed(run, message=f"Run {run.run_id[:8]}: {reason}")
+            say(f"run {run.run_id[:8]} ({run.job_name}) marked failed: {reason}")
+            released.append(run)
+    return released
+
+
 def wait_for_turn(
     instance,  # noqa: ANN001 - a DagsterInstance
     say: Callable[[str], None],
     poll_s: float = 2.0,
 ) -> None:
     """Wait while another run holds the warehouse (launched from the UI, the sensor, the schedule,
-    or another `sms-warehouse run`), saying once which runs it waits for."""
+    or another `sms-warehouse run`), saying once which runs it waits for; a run whose process is
+    gone is released first."""
     said = False
-    while holding := runs_holding_the_warehouse(instance):
+    while True:
+        release_dead_runs(instance, say)
+        holding = runs_holding_the_warehouse(instance)
+        if not holding:
+            return
         if not said:
             ids = ", ".join(f"{run.run_id[:8]} ({run.job_name})" for run in holding)
             say(f"waiting for run {ids} to finish: one run writes the warehouse at a time")

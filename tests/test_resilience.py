@@ -67,6 +67,13 @@ def test_killed_run_then_rerun_gives_identical_marts(
     done = _run(env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert read_tables(tmp_path / "warehouse" / "sms.duckdb") == reference
+    # the killed run no longer holds the warehouse: the rerun marked it failed, and said so
+    import dagster as dg
+
+    assert "marked failed: its process (pid" in done.stdout
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        killed, rerun = sorted(instance.get_runs(), key=lambda run: run.status.value)
+        assert (killed.status, rerun.status) == (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS)
 
 
 READER = textwrap.dedent(
