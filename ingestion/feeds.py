@@ -25,6 +25,9 @@ class Column:
     required: bool = False
     values: tuple[str, ...] = ()
     min_value: int | None = None
+    # read when it can be: an unreadable value is null, not a reason to quarantine the row, and
+    # an implausible one is reported, not blocking (a carrier's clock, a gateway's date format)
+    best_effort: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ FEEDS: dict[str, Feed] = {
                 _id("provider_message_id"),
                 Column("stat", "enum", required=True, values=reference.receipt_states()),
                 Column("err"),
-                _ts("done_at", required=False),
+                Column("done_at", "timestamp", best_effort=True),
                 Column("receipt_shape", "enum", required=True, values=("structured", "smpp")),
             ),
             dedup_key=("received_at", "provider", "provider_message_id", "stat", "err", "done_at"),

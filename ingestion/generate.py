@@ -348,7 +348,7 @@ def _receipts(rng: np.random.Generator, accepted: pl.DataFrame) -> pl.DataFrame:
     smpp = pl.Series(rng.random(m) < 0.5)
     return recs.with_columns(
         smpp.alias("_smpp"),
-        pl.Series("_quirk", rng.integers(0, 6, m)),
+        pl.Series("_quirk", rng.integers(0, 9, m)),
         pl.col("received_at").dt.date().alias("_arrival"),
     )
 
@@ -368,12 +368,22 @@ def _smpp_text(frame: pl.DataFrame) -> pl.Expr:
         "id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:{} err:{} text:Bonjour, \"{}\" offre",
         mid, sub_at, yymm, stat, err, pl.col("stat"),
     )  # fmt: skip
+    long_date = pl.col("done_at").dt.strftime("%Y%m%d%H%M%S")
+    # SMPP's absolute time: local time 2 hours ahead of UTC, 8 quarter hours, "+"
+    absolute = (pl.col("done_at") + pl.duration(hours=2)).dt.strftime("%y%m%d%H%M%S") + "008+"
     return (
         pl.when(q == 0).then(standard)
         .when(q == 1).then(pl.format("ID:{}  SUB:001   DLVRD:001 Submit Date:{} Done Date:{} Stat:{} Err:{} Text:x",
                                      mid, sub_at, yymm, stat, err))
         .when(q == 2).then(pl.format("stat:{} err:{} id:{} done date:{}00", stat, err, mid, yymm))
         .when(q == 3).then(pl.format("id:{} submit date:{} done date:{} stat:{} err:{}", mid, sub_at, yymm, stat, err))
+        # gateways' quirks: text glued before id:, dates without their space, 14 digits, NUL padding
+        .when(q == 5).then(pl.format("33612345678#id:{} submitdate:{} donedate:{} stat:{} err:{}\u0000\u0000",
+                                     pl.col("provider_message_id"), sub_at, long_date, stat, err))
+        .when(q == 6).then(pl.format("Sender^id:{} done date:{} stat:{} err:{}",
+                                     pl.col("provider_message_id"), absolute, stat, err))
+        # no done date (all zeros): the receipt still decides, placed by when it was received
+        .when(q == 7).then(pl.format("id:{} done date:0000000000 stat:{} err:{}", mid, stat, err))
         .otherwise(standard)
     )  # fmt: skip
 

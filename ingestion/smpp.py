@@ -2,42 +2,90 @@
 
 `id:… sub:001 dlvrd:001 submit date:2611030815 done date:2611030816 stat:DELIVRD err:000 text:…`
 Field names and states in any case, runs of spaces, any field order, optional
-`sub`/`dlvrd`/`text`, free text after `text:`. Fields are looked for before the
+`sub`/`dlvrd`/`text`, free text after `text:`. A field name is recognised at the
+start, after a space, or after any other character that is not a letter or digit
+(`33612345678#id:…`, `Sender^id:…`); a value ends at a space or where another field
+name is glued to it. Control bytes (NUL padding of C strings) are deleted first.
+`submitdate:`/`donedate:` may lack their space. Fields are looked for before the
 `text:` part first, so words inside the free text never override real fields.
+
+Done dates come in every form gateways use and become UTC (`done_date_to_iso`); a
+done date that is all zeros, or that no form reads, is no done date: the receipt
+still counts (ordered by `received_at`), it is not quarantined.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-_TEXT_TAIL = r"(?is)(?:^|\s)text:.*$"
+_NAME_START = r"(?:^|[^A-Za-z0-9])"  # where a field name may begin
+_FIELD_NAMES = r"(?:id|sub|dlvrd|submit\s*date|done\s*date|stat|err|text)"
+_TEXT_TAIL = rf"(?is){_NAME_START}text:.*$"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # control bytes other than tab, newline, CR
+_GLUED_FIELD = rf"(?i)[^A-Za-z0-9]{_FIELD_NAMES}:.*$"  # another field glued after a value
 
 
 def _field(name: str, value: str = r"(\S+)") -> str:
-    return rf"(?i)(?:^|\s){name}:\s*{value}"
+    return rf"(?i){_NAME_START}{name}:\s*{value}"
 
 
 def _clean(found: pl.Expr) -> pl.Expr:
-    """A capture that is itself `name:` means the field had no value."""
-    return pl.when(found.str.contains(":", literal=True)).then(None).otherwise(found)
+    """Cut a field glued after the value; a capture that is itself `name:` means no value."""
+    value = found.str.replace(_GLUED_FIELD, "")
+    return pl.when(value.str.contains(":", literal=True) | (value == "")).then(None).otherwise(value)
 
 
-def smpp_done_date_to_iso(digits: pl.Expr) -> pl.Expr:
-    """`YYMMDDhhmm[ss]` (UTC) to ISO-8601 text; other lengths pass through to fail validation."""
-    iso = pl.concat_str(
-        pl.lit("20"), digits.str.slice(0, 2), pl.lit("-"), digits.str.slice(2, 2), pl.lit("-"),
-        digits.str.slice(4, 2), pl.lit("T"), digits.str.slice(6, 2), pl.lit(":"), digits.str.slice(8, 2),
-        pl.lit(":"), pl.when(digits.str.len_chars() == 12).then(digits.str.slice(10, 2)).otherwise(pl.lit("00")),
-        pl.lit("+00:00"),
-    )  # fmt: skip
-    return pl.when(digits.str.len_chars().is_in([10, 12])).then(iso).otherwise(digits)
+def _datetime(text: pl.Expr, fmt: str) -> pl.Expr:
+    return text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+
+
+def done_date(text: pl.Expr) -> pl.Expr:
+    """A receipt's done date as a UTC datetime, in whichever form the gateway wrote it:
+
+    - `YYMMDDhhmm` (10 digits) and `YYMMDDhhmmss` (12), UTC;
+    - `YYYYMMDDhhmmss` (14), and `YYYYMMDDhhmm` (12, where the `YYMMDDhhmmss` reading
+      is no valid date);
+    - SMPP's absolute time format `YYMMDDhhmmsstnnp` (SMPP 3.4, 7.1.1): tenths of a
+      second, then the local time's difference from UTC in quarter hours, `+` when
+      local time is ahead of UTC, `-` when behind;
+    - all zeros: none. Anything else: none.
+    """
+    digits = text.str.strip_chars()
+    length = digits.str.len_chars()
+    century = pl.lit("20")
+    short = _datetime(pl.concat_str(century, digits), "%Y%m%d%H%M")
+    with_seconds = _datetime(pl.concat_str(century, digits), "%Y%m%d%H%M%S")
+    long_minutes = _datetime(digits, "%Y%m%d%H%M")
+    long_seconds = _datetime(digits, "%Y%m%d%H%M%S")
+    local = _datetime(pl.concat_str(century, digits.str.slice(0, 12)), "%Y%m%d%H%M%S")
+    tenths = digits.str.slice(12, 1).cast(pl.Int64, strict=False)
+    quarters = digits.str.slice(13, 2).cast(pl.Int64, strict=False)
+    sign = pl.when(digits.str.slice(15, 1) == "+").then(1).when(digits.str.slice(15, 1) == "-").then(-1)
+    absolute = local + pl.duration(milliseconds=tenths * 100) - pl.duration(minutes=sign * quarters * 15)
+    return (
+        pl.when(digits.str.contains(r"^0+[+-]?$"))
+        .then(None)
+        .when(length == 10)
+        .then(short)
+        .when(length == 12)
+        .then(pl.coalesce(with_seconds, long_minutes))
+        .when(length == 14)
+        .then(long_seconds)
+        .when((length == 16) & digits.str.contains(r"^[0-9]{15}[+-]$") & (quarters <= 48))
+        .then(absolute)
+    )
+
+
+def done_date_to_iso(text: pl.Expr) -> pl.Expr:
+    """`done_date` as ISO-8601 text in UTC (what the lake's validation reads), null when none."""
+    return done_date(text).dt.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00")
 
 
 _FIELDS = {
     "provider_message_id": _field("id"),
     "stat": _field("stat"),
     "err": _field("err"),
-    "_done": _field(r"done\s+date", r"(\d+)"),
+    "_done": _field(r"done\s*date", r"([0-9]+[+-]?)"),
 }
 
 
@@ -63,6 +111,7 @@ def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
     texts = (
         frame["receipt"][at]
         .to_frame()
+        .with_columns(pl.col("receipt").str.replace_all(_CONTROL, ""))
         .with_columns(pl.col("receipt").str.replace(_TEXT_TAIL, "").alias("_head"))
     )
     found = _extract(texts, "_head")
@@ -72,7 +121,7 @@ def parse_receipts(frame: pl.DataFrame) -> pl.DataFrame:
         found = found.with_columns(
             found[n].scatter(missing, found[n][missing].fill_null(tail[n])) for n in _FIELDS
         )
-    found = found.with_columns(smpp_done_date_to_iso(pl.col("_done")).alias("done_at")).drop("_done")
+    found = found.with_columns(done_date_to_iso(pl.col("_done")).alias("done_at")).drop("_done")
     shape = pl.repeat("structured", frame.height, dtype=pl.String, eager=True)
     return frame.with_columns(
         *[frame[name].cast(pl.String).scatter(at, found[name]) for name in found.columns],

@@ -85,7 +85,7 @@ def _checks(column: Column) -> list[tuple[pl.Expr, pl.Expr]]:
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     if column.required:
         checks.append((text.is_null(), pl.lit(f"{name} is missing")))
-    if column.kind == "timestamp":
+    if column.kind == "timestamp" and not column.best_effort:
         checks.append(
             (
                 text.is_not_null() & ~text.str.contains(_HAS_OFFSET),

@@ -71,15 +71,15 @@ def deciding_send_rows(send_logs: list[dict]) -> dict[tuple, dict]:
 
 
 def winning_receipts(dlrs: list[dict]) -> dict[tuple, dict]:
-    """Per (provider, trimmed message id): the final receipt with the latest done_at, then received_at."""
+    """Per (provider, trimmed message id): the final receipt with the latest done_at, then received_at;
+    one without a done date is placed by its received_at (landing.md)."""
     grouped: dict[tuple, list[dict]] = {}
     for row in dlrs:
         if row["stat"] in FINAL_STATUS:
             grouped.setdefault((row["provider"], row["provider_message_id"].strip()), []).append(row)
 
     def order(r: dict) -> tuple:
-        done = r["done_at"]
-        return (done is not None, done or r["received_at"], r["received_at"])
+        return (r["done_at"] or r["received_at"], r["received_at"])
 
     return {key: max(rows, key=order) for key, rows in grouped.items()}
 

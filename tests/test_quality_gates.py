@@ -120,25 +120,31 @@ def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) 
 
 
 def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
-    """A final receipt two hours before its message was sent: the marts build, the blocking
-    contacts check fails, and the published warehouse is never written."""
+    """A contact with a phone that is not E.164 in the build (as a faulty model would leave it):
+    the marts build, the blocking contacts check fails, and the published warehouse is not
+    replaced. (A receipt dated before its send is a warning, not this: tests/test_receipts.py.)"""
     landing = tmp_path / "landing"
     write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T10:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
     ]))  # fmt: skip
-    write_file(landing, "dlrs", "2026-11-03", "d.jsonl", jsonl([
-        {"received_at": "2026-11-03T08:01:00Z", "provider": "p", "provider_message_id": "m1",
-         "stat": "DELIVRD", "err": "000", "done_at": "2026-11-03T08:00:00Z"},
-    ]))  # fmt: skip
     env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    published = tmp_path / "warehouse" / "sms.duckdb"
+    before = published.stat().st_mtime_ns
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))  # stamped as the newest build's
+    con.execute(
+        "update marts.fct_launch_contacts set phone_e164 = '0612345678', "
+        "_watermark = current_timestamp + interval 1 day where contact_id = 'c1'"
+    )
+    con.close()
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "FAILED: marts/fct_launch_contacts contacts_contract" in done.stdout
-    assert "expect_column_values_to_be_between(receipt_lag_minutes) on 1 rows" in done.stdout
+    assert "expect_column_values_to_match_regex(phone_e164) on 1 rows" in done.stdout
     assert "published marts were left unchanged" in done.stderr
-    assert (tmp_path / "warehouse" / "sms.build.duckdb").exists()  # built, checked, not published
-    assert not (tmp_path / "warehouse" / "sms.duckdb").exists()
-    assert not staged_path(tmp_path / "warehouse" / "sms.duckdb").exists()  # nor left staged
+    assert published.stat().st_mtime_ns == before  # the published file was not replaced
+    assert not staged_path(published).exists()  # nor a staged one left behind
 
 
 def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:

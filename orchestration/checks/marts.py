@@ -62,18 +62,28 @@ def contacts_contract(validator: Validator) -> dg.AssetCheckResult:
     )
 
 
-def _left_over(table: str, description: str) -> tuple[dg.AssetCheckSpec, Check]:
-    """A WARN check that an audit table is empty, with a sample of its rows when it is not."""
+SAMPLE_ROWS = 10
+
+
+def _left_over(
+    table: str, description: str, describe: Callable[[dict], str] | None = None
+) -> tuple[dg.AssetCheckSpec, Check]:
+    """A WARN check that an audit table is empty, with a sample of its rows when it is not; with
+    `describe`, each sampled row is also a sentence of the check's problems."""
     key = dg.AssetKey(["audit", table])
 
     def check(validator: Validator) -> dg.AssetCheckResult:
         frame = _read(f"select * from audit.{table}")
         result = validator.run(f"audit_{table}", frame, suites.nothing_left_over())
-        sample = frame.head(10).to_dicts()
+        sample = frame.head(SAMPLE_ROWS).to_dicts()
+        named = [describe(row) for row in sample] if describe else []
+        if describe and frame.height > SAMPLE_ROWS:
+            named.append(f"… and {frame.height - SAMPLE_ROWS:,} more in audit.{table}")
         return to_check_result(
             "nothing_left_over",
             [result],
             severity=dg.AssetCheckSeverity.WARN,
+            problems=named,
             metadata={
                 "rows": frame.height,
                 "sample": dg.MetadataValue.json(
@@ -110,13 +120,21 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
             "contacts_contract",
             asset=CONTACTS,
             blocking=True,
-            description="GX on the contacts the latest build wrote: E.164, receipt and send times "
-            "(the grain and vocabularies are dbt tests).",
+            description="GX on the contacts the latest build wrote: E.164 phones, send times "
+            "(the grain and vocabularies are dbt tests; receipts' dates are audit.suspicious_receipts).",
         ),
         contacts_contract,
     ),
     _left_over("orphan_receipts", "Receipts that match no send-log message (WARN, with a sample)."),
     _left_over("unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."),
+    _left_over(
+        "suspicious_receipts",
+        "Final receipts dated before their send, in the future or before 2000: a carrier's clock off. "
+        "Reported (WARN, naming them); the messages keep the status their receipts give.",
+        lambda r: f"receipt {r['provider']} {r['provider_message_id']} (launch {r['launch_id']}, contact "
+        f"{r['contact_id']}): {r['problem']}: done {r['final_receipt_at']}, sent {r['submitted_at']}; "
+        f"counted {r['reached_status']}",
+    ),
     _left_over("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
 ]
 

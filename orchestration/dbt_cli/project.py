@@ -31,10 +31,18 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
 
 def prepare(project: DbtProject = dbt_project) -> DbtProject:
     """Parse the project under `dagster dev` (dagster-dbt's `prepare_if_dev`, which picks up edited
-    models), and elsewhere when its manifest is missing or stale; return it."""
+    models), and elsewhere when its manifest is missing or stale; return it.
+
+    Elsewhere it parses through this project's resource, which sets up no dbt adapter in this
+    process: the CLI ends without Python's teardown, which would leave the adapter's named
+    semaphore behind.
+    """
     _dbt_on_path()
     if project.preparer.using_dagster_dev():
         project.prepare_if_dev()
     elif manifest_is_stale(project):
-        project.preparer.prepare(project)
+        from orchestration.dbt_cli.resource import SMS_DBT, DbtCli
+
+        parser = DbtCli(project_dir=project, dbt_executable=SMS_DBT, forkserver=False)
+        parser.cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project

@@ -1,4 +1,5 @@
--- the winning final receipt per message: latest done_at, a tie to the latest received_at;
+-- the winning final receipt per message: latest done_at (a receipt without a readable done date
+-- is placed by its received_at), a tie to the latest received_at;
 -- UNDELIV/REJECTD split into hard or soft bounce by the permanent-error seed.
 -- Incremental: messages with a new receipt are decided again.
 {{ config(
@@ -31,7 +32,7 @@ ranked as (
         *,
         row_number() over (
             partition by provider, provider_message_id
-            order by done_at desc nulls last, received_at desc, stat, err_raw
+            order by coalesce(done_at, received_at) desc, received_at desc, stat, err_raw
         ) as row_num
     from finals
 )
