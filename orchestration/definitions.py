@@ -11,6 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.contact_lists import contact_list_export
+from orchestration.assets.docs import warehouse_docs
 from orchestration.assets.landing import landing_feeds
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
@@ -24,7 +25,9 @@ from orchestration.jobs import WAREHOUSE_JOB, export_job, warehouse_job
 from orchestration.progress import terminal_logger
 
 defs = dg.Definitions(
-    assets=[landing_feeds, warehouse_models, published_warehouse, campaign_report, contact_list_export],
+    assets=[
+        landing_feeds, warehouse_models, published_warehouse, campaign_report, warehouse_docs, contact_list_export
+    ],
     asset_checks=[mart_checks],
     jobs=[warehouse_job, export_job],
     schedules=[nightly_update],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from orchestration.assets.contact_lists import contact_list_export
+from orchestration.assets.docs import warehouse_docs
 from orchestration.assets.landing import arrival_days
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
@@ -38,8 +39,10 @@ export_job = dg.define_asset_job(
     description="Write contact lists from the published marts (launchpad: launch_id or campaign_id, lists).",
 )
 
-# what every run builds after ingesting: the dbt project, the published file, the report
-BUILD_KEYS: list[dg.AssetKey] = [*warehouse_models.keys, published_warehouse.key, campaign_report.key]
+# what every run builds after ingesting: the dbt project, the published file, the report, the docs
+BUILD_KEYS: list[dg.AssetKey] = [
+    *warehouse_models.keys, published_warehouse.key, campaign_report.key, warehouse_docs.key
+]
 
 
 @dataclass(frozen=True)

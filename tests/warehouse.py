@@ -61,11 +61,13 @@ def ingest_all(landing: Path, lake: Path) -> None:
             write_partition(lake, feed, day, ingest_partition(landing, feed, day))
 
 
-def dbt(args: list[str], lake: Path, db: Path, work: Path) -> subprocess.CompletedProcess:
+def dbt(
+    args: list[str], lake: Path, db: Path, work: Path, project_dir: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
     env = clean_env(SMS_LAKE_DIR=str(lake), SMS_BUILD_DB=str(db))
-    cmd = [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
+    cmd = [DBT, *args, "--profiles-dir", str(project_dir), "--project-dir", str(project_dir),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=project_dir)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from orchestration.assets.models import warehouse_models
 from orchestration.instance import WAREHOUSE_POOL
 from orchestration.paths import resolve_paths
 from orchestration.progress import say
-from orchestration.warehouse.publish import PUBLISHED_SCHEMAS, commit, stage, take_staged
+from orchestration.warehouse.publish import PUBLISHED_SCHEMAS, commit, parquet_link, stage, take_staged
 
 _upstream = [k for k in warehouse_models.keys if k.path[0] in PUBLISHED_SCHEMAS]  # what it copies
 
@@ -25,6 +25,9 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.warehouse)),
+            "parquet": dg.MetadataValue.path(str(parquet_link(paths.warehouse))),
+            "column docs": dg.MetadataValue.url((paths.warehouse.parent / "docs" / "index.html").as_uri()),
+            "open it": dg.MetadataValue.md(f"`.venv/bin/duckdb -readonly {paths.warehouse}`"),
             "staged_during_checks": staged is not None,
             "tables": dg.MetadataValue.json(counts),
             "dagster/row_count": counts.get("marts.fct_launch_contacts", 0),

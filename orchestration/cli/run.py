@@ -168,6 +168,8 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
         f"{warned} failed or warned{recorded}")  # fmt: skip
     for text in report.summary_table(paths.warehouse):
         print(text)
-    print(f"\nmarts: duckdb -readonly {paths.warehouse}  (schemas marts, audit)")
-    print("UI:    .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
+    print(f"\nmarts:  .venv/bin/duckdb -readonly {paths.warehouse}  (schemas marts, audit; Parquet in "
+          f"{paths.warehouse.parent / 'parquet'})")  # fmt: skip
+    print(f"docs:   {paths.warehouse.parent / 'docs' / 'index.html'} (every column), {paths.reports / 'index.html'} (the campaigns)")
+    print("UI:     .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
     return 0

@@ -19,12 +19,21 @@ Writing the new file and putting it in place are two steps (`stage`, `commit`):
 the mart checks stage it while GX validates (the file is not published: it waits
 beside the published one under a dot-name), and publishing then only renames it,
 if it was made from the very build database and published file that are there now.
+
+The file is written in a storage format DuckDB 1.x clients read (`storage_version`;
+`SMS_PUBLISH_STORAGE_VERSION`, default `v1.4.0`, `latest` for DuckDB's newest), so
+that BI drivers of the 1.x line open it. Every published table is also written as
+Parquet, `parquet/<schema>/<table>.parquet` beside the file, for tools that do not
+speak DuckDB: `parquet` is a link to one build's folder, replaced atomically at
+commit, so a reader sees one build's tables, never a mix.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +45,22 @@ PUBLISHED_SCHEMAS = ("marts", "audit")
 # the table that grows with history: keyed by contact, each row stamped by the build that wrote it
 CONTACTS, CONTACT_KEY = "marts.fct_launch_contacts", ("launch_id", "contact_id")
 _FULL_COPY_FROM = 0.5  # share of contacts rewritten from which a full copy is cheaper
+DEFAULT_STORAGE_VERSION = "v1.4.0"  # the oldest format DuckDB 1.x clients (1.4, 1.5) read
+
+
+def storage_version() -> str | None:
+    """The DuckDB storage format of the published file (None: DuckDB's newest)."""
+    version = os.environ.get("SMS_PUBLISH_STORAGE_VERSION", DEFAULT_STORAGE_VERSION)
+    return None if version.lower() == "latest" else version
+
+
+def parquet_link(published: Path) -> Path:
+    """Where readers find the Parquet tables: `parquet/<schema>/<table>.parquet` beside `published`."""
+    return published.parent / "parquet"
+
+
+def _parquet_builds(published: Path) -> Path:
+    return published.parent / ".parquet"
 
 
 def state_path(published: Path) -> Path:
@@ -60,6 +85,7 @@ class Staged:
     published: Path
     counts: dict[str, int]
     state: dict[str, str | None]  # the state file that goes with it
+    parquet: str  # the folder, under `.parquet/`, of its tables as Parquet
 
     @property
     def path(self) -> Path:
@@ -97,22 +123,29 @@ def stage(build_db: Path, published: Path) -> Staged:
     made_from = _made_from(build_db, published)
     since = _replace_since(build_db, published)
     path = staged_path(published)
+    version = storage_version()
+    parquet = uuid.uuid4().hex[:12]
     try:
         if since is not None:
-            shutil.copyfile(published, path)
-        con = duckdb.connect(str(path))
+            shutil.copyfile(published, path)  # keeps its storage format (the state says which)
+        con = duckdb.connect()
         try:
+            fresh = f" (storage_version '{version}')" if version and since is None else ""
+            con.execute(f"attach '{path}' as published{fresh}")
+            con.execute("use published")
             con.execute(f"attach '{build_db}' as build (read_only)")
             counts = _copy_schemas(con, since)
             watermark = _latest_watermark(con, "build")
             con.execute("detach build")
-            con.execute("checkpoint")
+            _write_parquet(con, counts, _parquet_builds(published) / parquet)
+            con.execute("checkpoint published")
         finally:
             con.close()
         _wal(path).unlink(missing_ok=True)
-        staged = Staged(published, counts, {"build_db": str(build_db), "watermark": watermark})
+        state = {"build_db": str(build_db), "watermark": watermark, "storage_version": version}
+        staged = Staged(published, counts, state, parquet)
         # what it was made from, for take_staged(): a change to any of those files makes it stale
-        receipt = {"made_from": made_from, "counts": counts, "state": staged.state}
+        receipt = {"made_from": made_from, "counts": counts, "state": staged.state, "parquet": parquet}
         write_text_atomically(json.dumps(receipt), _receipt(path))
     except BaseException:
         discard(published)
@@ -134,15 +167,44 @@ def take_staged(build_db: Path, published: Path) -> Staged | None:
     if not fresh:
         discard(published)
         return None
-    return Staged(published, receipt["counts"], receipt["state"])
+    return Staged(published, receipt["counts"], receipt["state"], receipt["parquet"])
 
 
 def commit(staged: Staged) -> dict[str, int]:
-    """Put a staged file in place of the published one (fsynced, renamed) and record what it holds."""
+    """Put a staged file in place of the published one (fsynced, renamed), then its Parquet tables
+    (the link swapped), and record what it holds."""
     put_in_place(staged.path, staged.published)
     _receipt(staged.path).unlink(missing_ok=True)
     write_text_atomically(json.dumps(staged.state), state_path(staged.published))
+    link = parquet_link(staged.published)
+    swap = link.with_name(f".parquet-{staged.parquet}.link")
+    swap.unlink(missing_ok=True)
+    os.symlink(Path(_parquet_builds(staged.published).name) / staged.parquet, swap)
+    if link.is_dir() and not link.is_symlink():  # a folder of an earlier layout
+        shutil.rmtree(link)
+    os.replace(swap, link)
+    _remove_parquet_builds(staged.published, keep=staged.parquet)
     return staged.counts
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, counts: dict[str, int], folder: Path) -> None:
+    """Every published table as `<folder>/<schema>/<table>.parquet` (zstd)."""
+    for name in counts:
+        schema, table = name.split(".")
+        (folder / schema).mkdir(parents=True, exist_ok=True)
+        target = folder / schema / f"{table}.parquet"
+        con.execute(f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd)")
+
+
+def _remove_parquet_builds(published: Path, keep: str | None) -> None:
+    """Remove the Parquet folders of other builds (a reader that opened a file keeps reading it)."""
+    builds = _parquet_builds(published)
+    current = os.readlink(parquet_link(published)) if parquet_link(published).is_symlink() else None
+    for folder in builds.glob("*") if builds.is_dir() else []:
+        if folder.name != keep and (current is None or Path(current).name != folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+    if builds.is_dir() and not any(builds.iterdir()):
+        builds.rmdir()
 
 
 def discard(published: Path) -> None:
@@ -150,6 +212,7 @@ def discard(published: Path) -> None:
     path = staged_path(published)
     for leftover in (_receipt(path), path, _wal(path)):
         leftover.unlink(missing_ok=True)
+    _remove_parquet_builds(published, keep=None)
 
 
 def _replace_since(build_db: Path, published: Path) -> str | None:
@@ -164,6 +227,8 @@ def _replace_since(build_db: Path, published: Path) -> str | None:
         return None
     since = state.get("watermark")
     if not published.exists() or state.get("build_db") != str(build_db) or since is None:
+        return None
+    if state.get("storage_version") != storage_version():  # the copy would keep the other format
         return None
     con = duckdb.connect(str(build_db), read_only=True)
     try:

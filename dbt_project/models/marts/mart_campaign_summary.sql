@@ -1,4 +1,4 @@
--- one row per launch: the campaign summary of the reporting tab
+-- one row per launch: the campaign summary of the reporting tab (counts are bigint on every engine)
 with contacts as (
     select * from {{ ref('fct_launch_contacts') }}
 ),
@@ -12,18 +12,18 @@ per_launch as (
         launch_id,
         max(campaign_id) as campaign_id,
         count(*) as launch_list_size,
-        sum(case when outcome = 'not_sent' then 1 else 0 end) as not_sent,
-        sum(case when outcome = 'sent' then 1 else 0 end) as sent,
-        sum(case when reached_status = 'delivery_successful' then 1 else 0 end) as delivered,
-        sum(case when unsubscribed_via_link then 1 else 0 end) as unsubscribed,
-        sum(case when reached_status = 'rejected_hard_bounce' then 1 else 0 end) as hard_bounced,
-        sum(case when reached_status = 'rejected_soft_bounce' then 1 else 0 end) as soft_bounced,
-        sum(case when reached_status = 'delivery_status_unknown' then 1 else 0 end) as unknown_delivery,
-        sum(case when reached_status = 'with_carrier' then 1 else 0 end) as with_carrier,
-        sum(case when reached_status = 'provider_error' then 1 else 0 end) as provider_error,
-        sum(case when reached_status = 'provider_accepted' then 1 else 0 end) as provider_accepted,
-        sum(case when opted_out_by_keyword then 1 else 0 end) as opted_out_by_keyword,
-        sum(case when outcome = 'sent' then coalesce(segments, 0) else 0 end) as segments_billed
+        count(*) filter (where outcome = 'not_sent') as not_sent,
+        count(*) filter (where outcome = 'sent') as sent,
+        count(*) filter (where reached_status = 'delivery_successful') as delivered,
+        count(*) filter (where unsubscribed_via_link) as unsubscribed,
+        count(*) filter (where reached_status = 'rejected_hard_bounce') as hard_bounced,
+        count(*) filter (where reached_status = 'rejected_soft_bounce') as soft_bounced,
+        count(*) filter (where reached_status = 'delivery_status_unknown') as unknown_delivery,
+        count(*) filter (where reached_status = 'with_carrier') as with_carrier,
+        count(*) filter (where reached_status = 'provider_error') as provider_error,
+        count(*) filter (where reached_status = 'provider_accepted') as provider_accepted,
+        count(*) filter (where opted_out_by_keyword) as opted_out_by_keyword,
+        cast(sum(case when outcome = 'sent' then coalesce(segments, 0) else 0 end) as bigint) as segments_billed
     from contacts
     group by launch_id
 ),

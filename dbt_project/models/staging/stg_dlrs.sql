@@ -14,7 +14,7 @@ renamed as (
         receipt_shape,
         _arrival_date as arrival_date,
         _source_file as source_file,
-        _source_line as source_line,
+        cast(_source_line as bigint) as source_line,
         _ingested_at as ingested_at
     from source
 )
