@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -120,9 +122,30 @@ def _launches(rng: np.random.Generator, contacts: int, days: int) -> pl.DataFram
     )
 
 
-def build(contacts: int, days: int = 7, seed: int = 7) -> dict[str, pl.DataFrame]:
-    """Every feed as a frame with an `_arrival` date column (the landing partition)."""
-    rng = np.random.default_rng(seed)
+CHUNK_ROWS = 500_000  # launch-list rows turned into feeds and written at a time
+
+
+@dataclass
+class _Lists:
+    """Every launch-list row's draws, as flat arrays (a few bytes per row): what a chunk is cut from."""
+
+    launches: pl.DataFrame
+    raw_phone: np.ndarray
+    contact_idx: np.ndarray
+    launch_idx: np.ndarray
+    credit: np.ndarray
+    filter_reason: np.ndarray
+    submit_result: np.ndarray
+    logged_at: np.ndarray
+    provider: np.ndarray
+    segments: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return self.contact_idx.size
+
+
+def _draw_lists(rng: np.random.Generator, contacts: int, days: int) -> _Lists:
     base = max(contacts // 3, 10)
     raw_phone, valid = _phones(rng, base)
     launches = _launches(rng, contacts, days)
@@ -132,7 +155,6 @@ def build(contacts: int, days: int = 7, seed: int = 7) -> dict[str, pl.DataFrame
     n = contact_idx.size
 
     u = rng.random(n)
-    credit = u < 0.02
     filt = np.where(~valid[contact_idx], "invalid_number", None).astype(object)
     filt[(u >= 0.02) & (u < 0.03)] = "hard_bounce"
     filt[(u >= 0.03) & (u < 0.04)] = "opted_out"
@@ -143,20 +165,29 @@ def build(contacts: int, days: int = 7, seed: int = 7) -> dict[str, pl.DataFrame
     submit[filt != None] = None  # noqa: E711 - numpy elementwise
     launched = launches["launched_at"].to_numpy()[launch_idx]
     logged = launched + (rng.random(n) * 3600e6).astype("timedelta64[us]")
-    rows = pl.DataFrame(
+    return _Lists(
+        launches, raw_phone, contact_idx, launch_idx, u < 0.02, filt, submit, logged,
+        _choice(rng, PROVIDERS, n, [0.6, 0.3, 0.1]), _choice(rng, (1, 2, 3), n, [0.85, 0.12, 0.03]).astype(np.int64),
+    )  # fmt: skip
+
+
+def _chunk(lists: _Lists, lo: int, hi: int) -> pl.DataFrame:
+    """Launch-list rows `lo` to `hi` as a frame; `row` is the row's number in the whole list."""
+    launches, idx = lists.launches, lists.launch_idx[lo:hi]
+    return pl.DataFrame(
         _lists(
             {
-                "launch_idx": launch_idx,
-                "launch_id": launches["launch_id"].to_numpy()[launch_idx],
-                "campaign_id": launches["campaign_id"].to_numpy()[launch_idx],
-                "contact_id": np.char.add("ct-", np.char.zfill(contact_idx.astype(str), 7)),
-                "phone": raw_phone[contact_idx],
-                "credit": credit,
-                "filter_reason": filt,
-                "submit_result": submit,
-                "logged_at": logged,
-                "provider": _choice(rng, PROVIDERS, n, [0.6, 0.3, 0.1]),
-                "segments": _choice(rng, (1, 2, 3), n, [0.85, 0.12, 0.03]).astype(np.int64),
+                "launch_idx": idx,
+                "launch_id": launches["launch_id"].to_numpy()[idx],
+                "campaign_id": launches["campaign_id"].to_numpy()[idx],
+                "contact_id": np.char.add("ct-", np.char.zfill(lists.contact_idx[lo:hi].astype(str), 7)),
+                "phone": lists.raw_phone[lists.contact_idx[lo:hi]],
+                "credit": lists.credit[lo:hi],
+                "filter_reason": lists.filter_reason[lo:hi],
+                "submit_result": lists.submit_result[lo:hi],
+                "logged_at": lists.logged_at[lo:hi],
+                "provider": lists.provider[lo:hi],
+                "segments": lists.segments[lo:hi],
             }
         ),
         schema_overrides={"logged_at": pl.Datetime("us", "UTC")}
@@ -172,13 +203,62 @@ def build(contacts: int, days: int = 7, seed: int = 7) -> dict[str, pl.DataFrame
                 "provider",
             )
         },
-    ).with_row_index("row")
-    return _feeds(rng, launches, rows, days)
+    ).with_row_index("row", offset=lo)
+
+
+def chunks(
+    contacts: int, days: int = 7, seed: int = 7, size: int = CHUNK_ROWS
+) -> Iterator[dict[str, pl.DataFrame]]:
+    """Every feed as frames with an `_arrival` date column (the landing partition), `size`
+    launch-list rows at a time; the launches come with the first chunk."""
+    rng = np.random.default_rng(seed)
+    lists = _draw_lists(rng, contacts, days)
+    send_log_ids = 0
+    for lo in range(0, lists.rows, size):
+        feeds = _feeds(rng, _chunk(lists, lo, min(lo + size, lists.rows)), days, send_log_ids, first=lo == 0)
+        send_log_ids += feeds["send_logs"].height
+        if lo == 0:
+            feeds = {"launches": _launch_feed(lists.launches)} | feeds
+        yield feeds
+
+
+def generate(
+    out: Path, contacts: int, days: int = 7, seed: int = 7, chunk_rows: int = CHUNK_ROWS
+) -> dict[str, int]:
+    """Write a landing zone of `contacts` launch-list rows, `chunk_rows` at a time: memory stays
+    that of one chunk plus a few bytes per row, whatever the size. Returns rows per feed."""
+    counts: dict[str, int] = {}
+    for part, feeds in enumerate(chunks(contacts, days, seed, chunk_rows)):
+        for feed, rows in write_landing(feeds, out, part).items():
+            counts[feed] = counts.get(feed, 0) + rows
+        if part == 0:
+            _write_bad_rows(out, feeds)
+    return counts
+
+
+def _launch_feed(launches: pl.DataFrame) -> pl.DataFrame:
+    return launches.select(
+        "event_id",
+        "launch_id",
+        "campaign_id",
+        "campaign_name",
+        "campaign_type",
+        "program_id",
+        "launched_at",
+        "launch_list_size",
+        pl.col("launched_at").dt.date().alias("_arrival"),
+    ).with_columns(  # one launch declares a list one larger than it has: a WARN for the checks
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.col("launch_list_size") + 1)
+        .otherwise(pl.col("launch_list_size"))
+        .alias("launch_list_size")
+    )
 
 
 def _feeds(
-    rng: np.random.Generator, launches: pl.DataFrame, rows: pl.DataFrame, days: int
+    rng: np.random.Generator, rows: pl.DataFrame, days: int, send_log_ids: int, first: bool
 ) -> dict[str, pl.DataFrame]:
+    """The feeds of a chunk of launch-list rows; send-log event ids continue from `send_log_ids`."""
     n = rows.height
     credit_rows = rows.filter(pl.col("credit"))
     # a few credit-blocked contacts were sent later anyway (balance topped up): they count as sent;
@@ -223,7 +303,7 @@ def _feeds(
         pl.lit(0, pl.Int64).alias("segments"),
     )
     sends = pl.concat([sends, retries, tied]).with_columns(
-        pl.format("sl-{}", pl.int_range(pl.len())).alias("event_id"),
+        pl.format("sl-{}", pl.int_range(pl.len()) + send_log_ids).alias("event_id"),
         # 1% of send-log rows land the next day, after some of their receipts
         (pl.col("logged_at").dt.date() + pl.duration(days=(pl.col("row") % 100 == 3).cast(pl.Int32))).alias(
             "_arrival"
@@ -281,26 +361,10 @@ def _feeds(
                     "text": ["STOP", "Merci !", "stop."],  # unattributable, not a keyword, unattributable
                 },
                 schema_overrides={"received_at": pl.Datetime("us", "UTC")},
-            ),
+            ).head(3 if first else 0),
         ]
     )
     out = {
-        "launches": launches.select(
-            "event_id",
-            "launch_id",
-            "campaign_id",
-            "campaign_name",
-            "campaign_type",
-            "program_id",
-            "launched_at",
-            "launch_list_size",
-            pl.col("launched_at").dt.date().alias("_arrival"),
-        ).with_columns(  # one launch declares a list one larger than it has: a WARN for the checks
-            pl.when(pl.int_range(pl.len()) == 1)
-            .then(pl.col("launch_list_size") + 1)
-            .otherwise(pl.col("launch_list_size"))
-            .alias("launch_list_size")
-        ),  # fmt: skip
         "send_logs": send_logs,
         "credit_blocks": credit_blocks,
         "dlrs": dlrs,
@@ -422,37 +486,45 @@ def _write_text(path: Path, lines: list[str], gz: bool, bom: bool = False, crlf:
     tmp.rename(path)
 
 
-def write_landing(feeds: dict[str, pl.DataFrame], out: Path) -> dict[str, int]:
-    """Write the feeds as the platform would: per arrival day, in every allowed format."""
+def write_landing(feeds: dict[str, pl.DataFrame], out: Path, part: int = 0) -> dict[str, int]:
+    """Write the feeds as the platform would: per arrival day, in every allowed format.
+
+    A day's format follows its distance from the first launch day, so every chunk of a
+    large landing writes a day alike; chunks after the first add `-<part>` to the names."""
     counts: dict[str, int] = {}
+    tag = f"-{part:02d}" if part else ""
     for feed, frame in feeds.items():
         counts[feed] = frame.height
-        for i, ((day,), part) in enumerate(sorted(frame.group_by("_arrival"), key=lambda kv: kv[0])):
+        for (day,), rows in frame.group_by("_arrival"):
+            i = (day - START.date()).days
             folder = out / feed / f"date={day.isoformat()}"
             if feed == "send_logs":
-                _write_send_logs(part, folder, i)
+                _write_send_logs(rows, folder, i, tag)
                 continue
-            lines = (_dlr_lines(part) if feed == "dlrs" else _jsonl(part)).to_list()
-            _write_text(folder / (f"{feed}-{i:03d}.jsonl" + (".gz" if i % 2 else "")), lines, gz=bool(i % 2))
+            lines = (_dlr_lines(rows) if feed == "dlrs" else _jsonl(rows)).to_list()
+            name = f"{feed}-{i:03d}{tag}.jsonl" + (".gz" if i % 2 else "")
+            _write_text(folder / name, lines, gz=bool(i % 2))
             if feed == "dlrs" and i == 1:  # the provider re-delivered a file under a new name
-                _write_text(folder / "dlrs-redelivered.jsonl", lines[: max(1, len(lines) // 10)], gz=False)
-    _write_bad_rows(out, feeds)
+                _write_text(
+                    folder / f"dlrs-redelivered{tag}.jsonl", lines[: max(1, len(lines) // 10)], gz=False
+                )
     return counts
 
 
-def _write_send_logs(part: pl.DataFrame, folder: Path, i: int) -> None:
+def _write_send_logs(part: pl.DataFrame, folder: Path, i: int, tag: str) -> None:
     cols = [c for c in part.columns if not c.startswith("_") and c != "row"]
     frame = part.select(cols)
     if i % 3 == 2:
         folder.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(folder / "send_logs.parquet.tmp")
-        (folder / "send_logs.parquet.tmp").rename(folder / "send_logs.parquet")
+        target = folder / f"send_logs{tag}.parquet"
+        frame.write_parquet(target.with_name(target.name + ".tmp"))
+        target.with_name(target.name + ".tmp").rename(target)
         return
     text = frame.with_columns(_iso("logged_at", pl.col("segments") == 2).alias("logged_at")).write_csv(
         quote_style="necessary"
     )
     lines = text.rstrip("\n").split("\n")
-    _write_text(folder / (f"send_logs-{i:03d}.csv" + (".gz" if i % 3 == 1 else "")), lines, gz=i % 3 == 1,
+    _write_text(folder / (f"send_logs-{i:03d}{tag}.csv" + (".gz" if i % 3 == 1 else "")), lines, gz=i % 3 == 1,
                 bom=i % 3 == 0, crlf=i % 3 == 0)  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from tests.warehouse import Built, build
 @pytest.fixture(scope="module", params=[11, 23], ids=lambda seed: f"seed{seed}")
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, Expected]:
     root = tmp_path_factory.mktemp(f"oracle{request.param}")
-    generate.write_landing(generate.build(contacts=5000, days=3, seed=request.param), root / "landing")
+    generate.generate(root / "landing", contacts=5000, days=3, seed=request.param)
     warehouse = build(root / "landing", root)
     return warehouse, expected_marts(warehouse.lake)
 

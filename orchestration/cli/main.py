@@ -18,15 +18,17 @@ from orchestration.cli.run import UserError, cmd_run, say
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ingestion.generate import build, write_landing
+    from ingestion.generate import generate
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UserError(f"{out} is not empty: choose another --out, or add --force to write into it")
     started = time.perf_counter()
-    counts = write_landing(build(args.contacts, days=args.days, seed=args.seed), out)
+    counts = generate(out, args.contacts, days=args.days, seed=args.seed)
     took = time.perf_counter() - started
-    say(f"wrote a landing zone to {out} in {took:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    say(
+        f"wrote a landing zone to {out} in {took:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
     return 0
 
 
