@@ -7,17 +7,18 @@ Per file, rows read = rows kept + duplicates + rows quarantined.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from ingestion.feeds import FEEDS, Feed
-from ingestion.parquet_file import read_parquet_file
-from ingestion.parse_text import Reject, parse_csv, parse_jsonl
+from ingestion.parquet_file import ParquetBatches
+from ingestion.parse_text import CsvParser, parse_jsonl
 from ingestion.phones import PhoneMemo
 from ingestion.smpp import parse_receipts
-from ingestion.textfiles import read_lines
+from ingestion.textfiles import RAW_KEEP_CHARS, Reject, iter_lines
 from ingestion.validate import validate
 
 QUARANTINE_SCHEMA = {
@@ -57,11 +58,14 @@ class PartitionResult:
 
 @dataclass
 class _FileRead:
+    """One file, read batch by batch: its typed good rows, its bad rows, and its accounting."""
+
     name: str
-    frame: pl.DataFrame  # string columns + _line + _raw
-    rejects: list[Reject]
-    rows_read: int
-    error: str | None
+    good: list[pl.DataFrame] = field(default_factory=list)  # typed columns + _line + _source_file
+    bad: list[pl.DataFrame] = field(default_factory=list)  # _line, _raw, _source_file, reason
+    rejects: list[Reject] = field(default_factory=list)  # lines that never became a row
+    rows_read: int = 0
+    error: str | None = None
 
 
 def partition_files(landing: Path, feed: str, day: str) -> list[Path]:
@@ -94,27 +98,48 @@ def _format_of(feed: Feed, path: Path) -> str | None:
     return next((f for f in feed.formats if path.name.lower().endswith(_SUFFIXES[f])), None)
 
 
-def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
+def _string_batches(feed: Feed, fmt: str, path: Path, read: _FileRead) -> Iterator[pl.DataFrame]:
+    """The file's rows as string frames, a bounded batch at a time; rejects and errors go to `read`."""
     columns = feed.input_columns
+    if fmt == "parquet":
+        rows = ParquetBatches(path, columns)
+        for frame, rejects in rows:
+            read.rejects += rejects
+            read.rows_read += frame.height + len(rejects)
+            yield frame
+        read.error = rows.error
+        return
+    csv_rows = CsvParser(columns) if fmt == "csv" else None
+    for lines in iter_lines(path):
+        read.rows_read += lines.frame.height + len(lines.rejects)
+        frame, rejects = csv_rows.parse(lines) if csv_rows else parse_jsonl(lines, columns)
+        read.rejects += lines.rejects + rejects
+        read.error = lines.file_error
+        yield frame
+    if csv_rows:
+        read.rows_read -= csv_rows.header_lines
+        read.error = "; ".join(e for e in (read.error, csv_rows.missing or csv_rows.warning) if e) or None
+
+
+def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
+    """Read, type and validate one file, batch by batch: what it holds never sets the memory."""
+    read = _FileRead(name)
     fmt = _format_of(feed, path)
     if fmt is None:
         allowed = ", ".join(s for f in feed.formats for s in _SUFFIXES[f])
-        return _FileRead(
-            name, pl.DataFrame(), [], 0, f"unsupported file type for {feed.name} (expected {allowed})"
-        )
-    if fmt == "parquet":
-        frame, rejects, error = read_parquet_file(path, columns)
-        return _FileRead(name, frame, rejects, frame.height + len(rejects), error)
-    lines = read_lines(path)
-    rows_read = lines.frame.height + len(lines.rejects)
-    if fmt == "csv":
-        frame, rejects, warning = parse_csv(lines, columns)
-        rows_read -= 1 if lines.frame.height else 0  # the header
-        error = "; ".join(e for e in (lines.file_error, warning) if e) or None
-    else:
-        frame, rejects = parse_jsonl(lines, columns)
-        error = lines.file_error
-    return _FileRead(name, frame, lines.rejects + rejects, rows_read, error)
+        read.error = f"unsupported file type for {feed.name} (expected {allowed})"
+        return read
+    for strings in _string_batches(feed, fmt, path, read):
+        if not strings.height:
+            continue
+        strings = strings.with_columns(pl.lit(name).alias("_source_file"))
+        if feed.name == "dlrs":
+            strings = parse_receipts(strings).drop("receipt")
+        good, bad = validate(strings, feed)
+        read.good.append(good)
+        if bad.height:
+            read.bad.append(bad)
+    return read
 
 
 def output_schema(feed: Feed) -> dict[str, pl.DataType]:
@@ -151,30 +176,25 @@ def ingest_partition(
         for p in partition_files(landing, feed_name, day)
     ]
 
-    frames = [r.frame.with_columns(pl.lit(r.name).alias("_source_file")) for r in reads if r.frame.height]
-    strings = pl.concat(frames, how="diagonal_relaxed") if frames else None
-    if strings is not None and feed.name == "dlrs":
-        strings = parse_receipts(strings).drop("receipt")
-    if strings is not None:
-        good, bad = validate(strings, feed)
-    else:
-        good, bad = None, None
+    good_parts = [g for r in reads for g in r.good if g.height]
+    good = pl.concat(good_parts) if good_parts else None
+    bad_parts = [b for r in reads for b in r.bad]
 
     # file-level problems are entries without a line; they are reported, not counted as rows
     rejected = [(r.name, ln, reason, raw) for r in reads for ln, raw, reason in r.rejects]
     rejected += [(r.name, None, r.error, None) for r in reads if r.error]
     quarantine_parts = [pl.DataFrame(rejected, schema=_REJECT_SCHEMA, orient="row")]
-    if bad is not None and bad.height:
+    for bad in bad_parts:
         quarantine_parts.append(
             bad.select(
                 pl.col("_source_file").alias("file"),
                 pl.col("_line").alias("line"),
                 "reason",
-                pl.col("_raw").alias("raw"),
+                pl.col("_raw").str.head(RAW_KEEP_CHARS).alias("raw"),
             )
         )
 
-    if good is not None and good.height:
+    if good is not None:
         good = good.sort("_source_file", "_line").with_columns(
             pl.struct(list(feed.dedup_key)).is_first_distinct().alias("_first")
         )

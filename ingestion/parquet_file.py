@@ -1,12 +1,16 @@
-"""Read a Parquet landing file into the same string-typed shape as the text readers."""
+"""Read a Parquet landing file, a batch of rows at a time, into the same string-typed shape as the text readers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
-from ingestion.parse_text import Reject
+from ingestion.textfiles import Reject
+
+BATCH_ROWS = 500_000  # rows decoded at a time
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -20,28 +24,51 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String)
 
 
-def read_parquet_file(path: Path, columns: list[str]) -> tuple[pl.DataFrame, list[Reject], str | None]:
-    """Every column comes back as text; `_line` is the 1-based row number in the file.
+class ParquetBatches:
+    """The rows of a Parquet file as string frames with `_line` (the 1-based row number) and `_raw`.
 
-    A file Parquet cannot read yields no rows and an error; missing columns send
-    every row to quarantine; nested or binary values are refused row by row.
+    Iterating yields (frame, rejects) per batch of rows, reading only the feed's columns;
+    afterwards `error` says what was wrong with the file. A file Parquet cannot read
+    yields nothing more from the point it fails; missing columns send every row to
+    quarantine; nested or binary values are refused.
     """
-    try:
-        raw = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's fault
-        return pl.DataFrame(), [], f"not a readable Parquet file ({type(exc).__name__}: {exc})"
-    raw = raw.with_row_index("_line", offset=1).with_columns(pl.col("_line").cast(pl.UInt32))
-    present = [c for c in columns if c in raw.columns]
-    raw_json = pl.struct([_as_text(c, raw.schema[c]) for c in present]).struct.json_encode().alias("_raw")
-    missing = [c for c in columns if c not in raw.columns]
-    if missing:
-        reason = f"Parquet schema lacks column(s) {', '.join(missing)}"
-        rejects = [(ln, r, reason) for ln, r in raw.select("_line", raw_json).iter_rows()]
-        return pl.DataFrame(), rejects, reason
-    nested = [c for c in columns if raw.schema[c].is_nested() or raw.schema[c] == pl.Binary]
-    if nested:
-        reason = f"column(s) {', '.join(nested)} have a non-scalar Parquet type"
-        rejects = [(ln, r, reason) for ln, r in raw.select("_line", raw_json).iter_rows()]
-        return pl.DataFrame(), rejects, reason
-    out = raw.select("_line", raw_json, *[_as_text(c, raw.schema[c]).alias(c) for c in columns])
-    return out, [], None
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path, self.columns = path, columns
+        self.error: str | None = None
+
+    def __iter__(self) -> Iterator[tuple[pl.DataFrame, list[Reject]]]:
+        first = 1
+        try:
+            file = pq.ParquetFile(self.path)
+            schema = pl.from_arrow(file.schema_arrow.empty_table()).schema
+            present = [c for c in self.columns if c in schema]
+            missing = [c for c in self.columns if c not in schema]
+            nested = [c for c in present if schema[c].is_nested() or schema[c] == pl.Binary]
+            if missing:
+                self.error = f"Parquet schema lacks column(s) {', '.join(missing)}"
+            elif nested:
+                self.error = f"column(s) {', '.join(nested)} have a non-scalar Parquet type"
+            for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=present or None):
+                raw = pl.from_arrow(batch)
+                assert isinstance(raw, pl.DataFrame)
+                yield self._convert(raw, first, present, schema)
+                first += raw.height
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's fault
+            where = f" after row {first - 1:,}" if first > 1 else ""
+            self.error = f"not a readable Parquet file{where} ({type(exc).__name__}: {exc})"
+
+    def _convert(
+        self, raw: pl.DataFrame, first: int, present: list[str], schema: pl.Schema
+    ) -> tuple[pl.DataFrame, list[Reject]]:
+        raw = raw.with_row_index("_line", offset=first).with_columns(pl.col("_line").cast(pl.UInt32))
+        raw_json = (
+            pl.struct([_as_text(c, schema[c]) for c in present]).struct.json_encode()
+            if present
+            else pl.lit("{}")
+        ).alias("_raw")
+        if self.error:  # the whole file is refused, row by row
+            return pl.DataFrame(), [
+                (ln, r, self.error) for ln, r in raw.select("_line", raw_json).iter_rows()
+            ]
+        return raw.select("_line", raw_json, *[_as_text(c, schema[c]).alias(c) for c in self.columns]), []

@@ -1,7 +1,8 @@
 """Parse numbered text lines into string-typed frames: CSV with a header, or JSON Lines.
 
-Every output frame has the feed's columns as strings plus `_line` and `_raw`;
-lines that cannot be parsed come back as (line, raw, reason) rejects.
+Both parsers take one batch of lines at a time (`textfiles.iter_lines`). Every output
+frame has the feed's columns as strings plus `_line` and `_raw`; lines that cannot
+be parsed come back as (line, raw, reason) rejects.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import json
 
 import polars as pl
 
-from ingestion.textfiles import RAW_KEEP_CHARS, Lines
-
-Reject = tuple[int | None, str, str]
+from ingestion.textfiles import RAW_KEEP_CHARS, Lines, Reject
 
 
 def _empty(columns: list[str]) -> pl.DataFrame:
@@ -23,48 +22,66 @@ def _empty(columns: list[str]) -> pl.DataFrame:
     )
 
 
-def parse_csv(lines: Lines, columns: list[str]) -> tuple[pl.DataFrame, list[Reject], str | None]:
-    """Parse CSV lines whose first line is a header naming (some of) `columns`.
+class CsvParser:
+    """Parse CSV lines whose first line is a header naming (some of) `columns`, batch after batch.
 
-    A header missing a column sends every row to quarantine; unknown extra header
-    columns are ignored with a warning; a row whose field count differs from the
-    header's is quarantined on its own.
+    The header is taken from the first line of the first batch with lines; later batches
+    are read with it. A header missing a column sends every row to quarantine; unknown
+    extra header columns are ignored with a warning (`warning`); a row whose field count
+    differs from the header's is quarantined on its own.
     """
-    frame = lines.frame
-    if frame.height == 0:
-        return _empty(columns), [], None
-    header_line, header_text = frame.row(0)
-    header = [h.strip().lower() for h in next(csv.reader([header_text]))]
-    body = frame.slice(1)
-    missing = [c for c in columns if c not in header]
-    if missing:
-        reason = f"header (line {header_line}) lacks column(s) {', '.join(missing)}"
-        rejects = [(ln, t[:RAW_KEEP_CHARS], reason) for ln, t in body.iter_rows()]
-        return _empty(columns), rejects, reason
-    extra = [h for h in header if h not in columns]
-    warning = f"header has unexpected column(s) {', '.join(extra)}: ignored" if extra else None
-    n = len(header)
-    quoted = body.filter(pl.col("_text").str.contains('"', literal=True))
-    plain = body.filter(~pl.col("_text").str.contains('"', literal=True))
-    fields = plain.with_columns(pl.col("_text").str.split(",").alias("_fields"))
-    if quoted.height:
-        parsed = [next(csv.reader([t])) for t in quoted["_text"]]
-        fields = pl.concat(
-            [fields, quoted.with_columns(pl.Series("_fields", parsed, dtype=pl.List(pl.String)))]
-        ).sort("_line")
-    counts = pl.col("_fields").list.len()
-    bad = fields.filter(counts != n)
-    rejects = [
-        (ln, t[:RAW_KEEP_CHARS], f"expected {n} fields as in the header, found {len(f)}")
-        for ln, t, f in bad.select("_line", "_text", "_fields").iter_rows()
-    ]
-    good = fields.filter(counts == n)
-    out = good.select(
-        "_line",
-        pl.col("_text").alias("_raw"),
-        *[pl.col("_fields").list.get(header.index(c)).str.strip_chars().alias(c) for c in columns],
-    )
-    return out, rejects, warning
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.header: list[str] | None = None
+        self.missing: str | None = None  # the reason every row is refused, if the header lacks columns
+        self.warning: str | None = None
+        self.header_lines = 0
+
+    def _read_header(self, line: int, text: str) -> None:
+        self.header = [h.strip().lower() for h in next(csv.reader([text]))]
+        self.header_lines = 1
+        missing = [c for c in self.columns if c not in self.header]
+        if missing:
+            self.missing = f"header (line {line}) lacks column(s) {', '.join(missing)}"
+        extra = [h for h in self.header if h not in self.columns]
+        if extra:
+            self.warning = f"header has unexpected column(s) {', '.join(extra)}: ignored"
+
+    def parse(self, lines: Lines) -> tuple[pl.DataFrame, list[Reject]]:
+        """One batch of lines: string columns with `_line` and `_raw`, and the rejected lines."""
+        body = lines.frame
+        if self.header is None and body.height:
+            self._read_header(*body.row(0))
+            body = body.slice(1)
+        if self.header is None or body.height == 0:
+            return _empty(self.columns), []
+        if self.missing:
+            return _empty(self.columns), [
+                (ln, t[:RAW_KEEP_CHARS], self.missing) for ln, t in body.iter_rows()
+            ]
+        header, n = self.header, len(self.header)
+        quoted = body.filter(pl.col("_text").str.contains('"', literal=True))
+        plain = body.filter(~pl.col("_text").str.contains('"', literal=True))
+        fields = plain.with_columns(pl.col("_text").str.split(",").alias("_fields"))
+        if quoted.height:
+            parsed = [next(csv.reader([t])) for t in quoted["_text"]]
+            fields = pl.concat(
+                [fields, quoted.with_columns(pl.Series("_fields", parsed, dtype=pl.List(pl.String)))]
+            ).sort("_line")
+        counts = pl.col("_fields").list.len()
+        bad = fields.filter(counts != n)
+        rejects = [
+            (ln, t[:RAW_KEEP_CHARS], f"expected {n} fields as in the header, found {len(f)}")
+            for ln, t, f in bad.select("_line", "_text", "_fields").iter_rows()
+        ]
+        good = fields.filter(counts == n)
+        out = good.select(
+            "_line",
+            pl.col("_text").alias("_raw"),
+            *[pl.col("_fields").list.get(header.index(c)).str.strip_chars().alias(c) for c in self.columns],
+        )
+        return out, rejects
 
 
 def _scalar_text(value: object) -> str | None:

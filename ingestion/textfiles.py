@@ -1,13 +1,19 @@
-"""Turn one landing file into numbered text lines, whatever its compression or line endings.
+"""Turn one landing file into numbered text lines, a bounded batch at a time, whatever its compression.
 
-Damage is reported, never raised: a truncated gzip keeps every complete line it
-still holds, and lines that are not UTF-8 or absurdly long come back as rejects.
+No file decides how much memory a read takes: bytes are read and inflated a chunk
+at a time, complete lines are handed on in batches of about `BATCH_BYTES`, and a line
+longer than `MAX_LINE_BYTES` is skipped to its end with only its first characters
+kept for the quarantine. So a gzip of gigabytes of zeros (one endless line) costs a
+chunk of memory and one quarantined line. Damage is reported, never raised: a
+truncated or corrupt gzip keeps every complete line before the damage, and lines
+that are not UTF-8 come back as rejects.
 """
 
 from __future__ import annotations
 
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +21,11 @@ import polars as pl
 
 MAX_LINE_BYTES = 1 << 20  # a line longer than 1 MiB is quarantined, not parsed
 RAW_KEEP_CHARS = 2000  # how much of a rejected line the quarantine keeps
+READ_BYTES = 1 << 20  # bytes read from the file at a time
+CHUNK_BYTES = 8 << 20  # the most one inflate step may produce
+BATCH_BYTES = 64 << 20  # about this much text is parsed at a time
+
+Reject = tuple[int | None, str, str]  # (line, raw text, reason)
 
 
 @dataclass
@@ -22,62 +33,195 @@ class Lines:
     """Numbered lines of a file (1-based, blank lines left out) plus what could not be read."""
 
     frame: pl.DataFrame  # columns: _line (u32), _text (str)
-    rejects: list[tuple[int | None, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    rejects: list[Reject] = field(default_factory=list)
     file_error: str | None = None
 
 
-def read_bytes(path: Path) -> tuple[bytes, str | None]:
-    """Read a file, gunzipping `.gz` files; a truncated stream yields what it holds and an error."""
-    data = path.read_bytes()
-    if not path.name.endswith(".gz"):
-        return data, None
-    decomp = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    try:
-        out = decomp.decompress(data)
-    except zlib.error as exc:
-        return b"", f"not a readable gzip stream ({exc})"
-    if not decomp.eof:
-        return out, "truncated gzip stream: the file ends before the compressed data does"
-    return out, None
+def _no_lines() -> pl.DataFrame:
+    return pl.DataFrame({"_line": pl.Series([], dtype=pl.UInt32), "_text": pl.Series([], dtype=pl.String)})
 
 
-def split_lines(data: bytes, truncated: bool = False) -> Lines:
-    """Split bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings.
+class _Chunks:
+    """A file's bytes, gunzipped if its name ends in `.gz`, in chunks of at most `CHUNK_BYTES`.
 
-    The usual file (UTF-8, no huge line) is split in one go; only a file with a bad
-    line is walked line by line, to say which lines are bad.
+    After iteration, `error` says what was wrong with the stream (None if nothing) and
+    `truncated` whether it ended inside a compressed member. Concatenated gzip members
+    (`cat a.gz b.gz`) are read as one stream, as gzip itself does.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    rejects: list[tuple[int | None, str, str]] = []
-    if truncated:
-        complete = data.rfind(b"\n") + 1
-        if complete < len(data):
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self.truncated = False
+        self.produced = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as fh:
+            if not self.path.name.endswith(".gz"):
+                while chunk := fh.read(CHUNK_BYTES):
+                    self.produced += len(chunk)
+                    yield chunk
+                return
+            yield from self._inflate(fh)
+
+    def _inflate(self, fh: io.BufferedReader) -> Iterator[bytes]:
+        decomp = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        in_member, pending = False, b""
+        while True:
+            if not pending and not (pending := fh.read(READ_BYTES)):
+                self.truncated = in_member
+                if in_member:
+                    self.error = "truncated gzip stream: the file ends before the compressed data does"
+                return
+            try:
+                out = decomp.decompress(pending, CHUNK_BYTES)
+            except zlib.error as exc:
+                self.error = (
+                    f"not a readable gzip stream ({exc})"
+                    if self.produced == 0
+                    else f"damaged gzip stream after {self.produced:,} bytes ({exc}): the rest is unread"
+                )
+                self.truncated = self.produced > 0
+                return
+            in_member = True
+            pending = decomp.unconsumed_tail
+            if out:
+                self.produced += len(out)
+                yield out
+            if decomp.eof:  # another member may follow
+                pending = decomp.unused_data + pending
+                decomp, in_member = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16), False
+
+
+@dataclass
+class _LongLine:
+    """A line being skipped because it is already longer than the limit."""
+
+    line: int
+    head: bytes
+    length: int
+
+    def reject(self) -> Reject:
+        return (
+            self.line,
+            self.head.decode("utf-8", "replace"),
+            f"line of {self.length:,} bytes is longer than the {MAX_LINE_BYTES:,}-byte limit",
+        )
+
+
+def iter_lines(path: Path) -> Iterator[Lines]:
+    """A text landing file (optionally gzipped) as batches of numbered lines, in file order.
+
+    The last batch carries the file's error, if any; an empty file yields one empty batch
+    with "empty file (0 bytes)". At most `BATCH_BYTES` plus a chunk and a line are held.
+    """
+    chunks = _Chunks(path)
+    next_line = 1  # the number of the line that starts `carry`
+    carry = b""
+    long: _LongLine | None = None
+    blocks: list[tuple[int, bytes]] = []  # (first line, complete lines), contiguous runs
+    held = 0
+    frames: list[pl.DataFrame] = []
+    rejects: list[Reject] = []
+    started = False
+
+    def flush() -> None:
+        nonlocal blocks, held
+        if blocks:
+            first = blocks[0][0]
+            lines = split_block(b"".join(b for _, b in blocks), first)
+            frames.append(lines.frame)
+            rejects.extend(lines.rejects)
+        blocks, held = [], 0
+
+    def batch(error: str | None = None) -> Lines:
+        nonlocal frames, rejects
+        frame = pl.concat(frames) if frames else _no_lines()
+        out = Lines(frame, rejects, error)
+        frames, rejects = [], []
+        return out
+
+    for chunk in chunks:
+        if not started:
+            started = True
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+        if long is not None:  # skip to the end of the long line
+            end = chunk.find(b"\n")
+            if end < 0:
+                long.length += len(chunk)
+                continue
+            long.length += end
+            rejects.append(long.reject())
+            next_line, long, chunk = next_line + 1, None, chunk[end + 1 :]
+        data = carry + chunk if carry else chunk
+        last = data.rfind(b"\n")
+        complete, carry = (data[: last + 1], data[last + 1 :]) if last >= 0 else (b"", data)
+        if complete:
+            blocks.append((next_line, complete))
+            held += len(complete)
+            next_line += complete.count(b"\n")
+        if len(carry) > MAX_LINE_BYTES:
+            flush()  # the lines after the long one are numbered from after it
+            long, carry = _LongLine(next_line, carry[:RAW_KEEP_CHARS], len(carry)), b""
+        if held >= BATCH_BYTES:
+            flush()
+            yield batch()
+    if long is not None:
+        rejects.append(long.reject())
+    elif carry:
+        if chunks.truncated:
             rejects.append(
                 (
-                    data.count(b"\n", 0, complete) + 1,
-                    data[complete : complete + RAW_KEEP_CHARS].decode("utf-8", "replace"),
+                    next_line,
+                    carry[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
                     "incomplete last line of a truncated gzip stream",
                 )
             )
-            data = data[:complete]
-    frame = _split_fast(data)
+        else:  # a last line without its newline
+            blocks.append((next_line, carry))
+    flush()
+    error = chunks.error
+    if chunks.produced == 0 and error is None and path.stat().st_size == 0:
+        error = "empty file (0 bytes)"
+    yield batch(error)
+
+
+def read_lines(path: Path) -> Lines:
+    """A whole text landing file as numbered lines (for files known to be small)."""
+    batches = list(iter_lines(path))
+    frame = pl.concat([b.frame for b in batches])
+    return Lines(frame, [r for b in batches for r in b.rejects], batches[-1].file_error)
+
+
+def split_lines(data: bytes) -> Lines:
+    """Split a file's bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings."""
+    return split_block(data.removeprefix(b"\xef\xbb\xbf"), 1)
+
+
+def split_block(data: bytes, first_line: int) -> Lines:
+    """Split consecutive lines, the first numbered `first_line`, leaving out blank ones.
+
+    The usual block (UTF-8, no line over the limit) is split in one go; only a block
+    with a bad line is walked line by line, to say which lines are bad.
+    """
+    frame = _split_fast(data, first_line)
+    rejects: list[Reject] = []
     if frame is None:
-        frame, bad = _split_slowly(data)
-        rejects += bad
-    frame = frame.filter(pl.col("_text").str.strip_chars() != "")
-    return Lines(frame, rejects)
+        frame, rejects = _split_slowly(data, first_line)
+    return Lines(frame.filter(pl.col("_text").str.strip_chars() != ""), rejects)
 
 
-def _split_fast(data: bytes) -> pl.DataFrame | None:
+def _split_fast(data: bytes, first_line: int) -> pl.DataFrame | None:
     """All lines at once, or None when some line is not UTF-8 or longer than the limit.
 
     Polars' line reader splits and checks UTF-8 natively, dropping the CR of CRLF
-    (far cheaper than `str.split` into Python strings); blank lines are
-    kept here so that row i is line i + 1.
+    (far cheaper than `str.split` into Python strings); blank lines are kept here so
+    that row i is line `first_line + i`.
     """
     try:
-        frame = pl.read_lines(io.BytesIO(data), name="_text", row_index_name="_line", row_index_offset=1)
+        frame = pl.read_lines(
+            io.BytesIO(data), name="_text", row_index_name="_line", row_index_offset=first_line
+        )
     except pl.exceptions.ComputeError:  # not UTF-8
         return None
     if (frame["_text"].str.len_bytes().max() or 0) > MAX_LINE_BYTES:
@@ -85,20 +229,14 @@ def _split_fast(data: bytes) -> pl.DataFrame | None:
     return frame.with_columns(pl.col("_line").cast(pl.UInt32))
 
 
-def _split_slowly(data: bytes) -> tuple[pl.DataFrame, list[tuple[int | None, str, str]]]:
+def _split_slowly(data: bytes, first_line: int) -> tuple[pl.DataFrame, list[Reject]]:
     """Line by line: keep the good lines, reject each line that is too long or not UTF-8."""
-    rejects: list[tuple[int | None, str, str]] = []
+    rejects: list[Reject] = []
     keep_line: list[int] = []
     keep_text: list[str] = []
-    for i, raw in enumerate(data.split(b"\n"), start=1):
+    for i, raw in enumerate(data.removesuffix(b"\n").split(b"\n"), start=first_line):
         if len(raw) > MAX_LINE_BYTES:
-            rejects.append(
-                (
-                    i,
-                    raw[:RAW_KEEP_CHARS].decode("utf-8", "replace"),
-                    f"line of {len(raw):,} bytes is longer than the {MAX_LINE_BYTES:,}-byte limit",
-                )
-            )
+            rejects.append(_LongLine(i, raw[:RAW_KEEP_CHARS], len(raw)).reject())
             continue
         try:
             keep_text.append(raw.decode("utf-8").removesuffix("\r"))
@@ -115,17 +253,3 @@ def _split_slowly(data: bytes) -> tuple[pl.DataFrame, list[tuple[int | None, str
         {"_line": pl.Series(keep_line, dtype=pl.UInt32), "_text": pl.Series(keep_text, dtype=pl.String)}
     )
     return frame, rejects
-
-
-def read_lines(path: Path) -> Lines:
-    """Read a text landing file (optionally gzipped) into numbered lines."""
-    data, error = read_bytes(path)
-    if not data and error is None:
-        result = Lines(
-            pl.DataFrame({"_line": pl.Series([], dtype=pl.UInt32), "_text": pl.Series([], dtype=pl.String)})
-        )
-        result.file_error = "empty file (0 bytes)" if path.stat().st_size == 0 else None
-        return result
-    result = split_lines(data, truncated=error is not None and "truncated" in error)
-    result.file_error = error
-    return result
