@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from ingestion.feeds import FEEDS
 from ingestion.ingest import ingest_partition
@@ -34,7 +35,9 @@ def test_marts_contract_names_the_launch_missing_a_status_row(tmp_path: Path) ->
     result = run_suite("marts_contract", frame, suites.marts_contract(), tmp_path / "docs", ["launch_id"])
     [failure] = result.failures
     assert (failure.expectation, failure.column, failure.unexpected) == (
-        "expect_column_values_to_be_between", "status_rows", 1
+        "expect_column_values_to_be_between",
+        "status_rows",
+        1,
     )
     assert [row["launch_id"] for row in failure.sample] == ["L2"]
     assert (tmp_path / "docs" / "index.html").exists()  # rendered as Data Docs
@@ -172,3 +175,37 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
     assert con.execute("select contact_id from marts.fct_launch_contacts").fetchall() == [("c1",)]
     con.close()
+
+
+def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two arrival days, one row from the future in each: checked a row at a time (as a cold run
+    checks millions, a slice at a time), the one result counts both rows, as one pass would."""
+    from ingestion.lake import partition_path, write_partition
+    from orchestration.checks import lake
+    from orchestration.checks.validator import Validator
+
+    monkeypatch.setenv("SMS_DATA_DIR", str(tmp_path))
+    landing, lake_dir = tmp_path / "landing", tmp_path / "lake"
+    for day, rows in (("2026-11-03", ["e1,2026-11-03T08:00:00Z", "e2,2031-01-01T08:00:00Z"]),
+                      ("2026-11-04", ["e3,2031-01-02T08:00:00Z", "e4,2026-11-04T08:00:00Z"])):  # fmt: skip
+        write_file(landing, "send_logs", day, "s.csv", send_logs_csv(
+            [f"{r},L1,C1,c{r[1]},061234567{r[1]},,accepted,p,m{r[1]},1" for r in rows]))  # fmt: skip
+        write_partition(lake_dir, "send_logs", day, ingest_partition(landing, "send_logs", day))
+    partitions = [partition_path(lake_dir, "send_logs", d) for d in ("2026-11-03", "2026-11-04")]
+    files = pl.concat(
+        [
+            pl.read_parquet(partition_path(lake_dir, "send_logs", d, "_files"))
+            for d in ("2026-11-03", "2026-11-04")
+        ]
+    )
+
+    def failed(check_rows: int) -> tuple[bool, list]:
+        monkeypatch.setattr(lake, "CHECK_ROWS", check_rows)
+        result = lake.lake_check(Validator(in_worker=False), "send_logs", partitions, files)
+        return result.passed, result.metadata["problems"].value
+
+    in_slices, at_once = failed(1), failed(1_000_000)
+    assert in_slices == at_once
+    assert in_slices == (False, ["lake_send_logs: expect_column_values_to_be_between(logged_at) on 2 rows"])

@@ -46,7 +46,7 @@ class IngestSummary:
     days_unchanged: int = 0
     quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
     files: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILES_SCHEMA))
-    rows: pl.DataFrame | None = None  # the rows written by this run, for the lake expectations
+    partitions: list[Path] = field(default_factory=list)  # the lake files this run wrote, to be checked
     # fingerprints of the partitions written, recorded only once their checks pass,
     # so a partition that failed a blocking check is ingested and checked again next time
     fingerprints: dict[str, str] = field(default_factory=dict)
@@ -138,7 +138,7 @@ def ingest_days(
         started = time.perf_counter()
         return ingest_partition(paths.landing, feed, day, phones), time.perf_counter() - started
 
-    quarantine, files, rows, days_done = [summary.quarantine], [summary.files], [], []
+    quarantine, files, days_done = [summary.quarantine], [summary.files], []
     with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix=f"ingest-{feed}") as pool:
         for (day, mark), (result, took) in zip(todo, pool.map(ingest, [d for d, _ in todo]), strict=True):
             if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
@@ -148,7 +148,7 @@ def ingest_days(
             summary.days_ingested += 1
             quarantine.append(result.quarantine)
             files.append(result.files)
-            rows.append(result.rows)
+            summary.partitions.append(partition_path(paths.lake, feed, day))
             days_done.append(
                 f"{day}: {result.files.height} files, {result.rows.height:,} rows kept, "
                 f"{result.quarantine.height} quarantined in {took:.1f}s"
@@ -156,7 +156,6 @@ def ingest_days(
     if log and days_done:  # one line per feed: each log line is an event the run stores
         log.info(f"{feed}, {len(days_done)} day(s) ingested:\n" + "\n".join(days_done))
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)
-    summary.rows = pl.concat(rows) if rows else None
     return summary
 
 
@@ -175,17 +174,19 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
 
 
 def _checks(
-    validator: Validator, feed: str, rows: pl.DataFrame | None, summary: IngestSummary
+    validator: Validator, feed: str, summary: IngestSummary
 ) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
     """Both checks of one feed (run in the step's checking thread)."""
-    lake = lake_check(validator, feed, rows if rows is not None else pl.DataFrame(), summary.files)
+    lake = lake_check(validator, feed, summary.partitions, summary.files)
     return lake, ingest_report(validator, feed, summary.quarantine, summary.files)
 
 
 @dg.multi_asset(
     name="landing_feeds",
     specs=[
-        dg.AssetSpec(feed, group_name="landing", kinds={"polars", "parquet"}, description=FEEDS[feed].description)
+        dg.AssetSpec(
+            feed, group_name="landing", kinds={"polars", "parquet"}, description=FEEDS[feed].description
+        )
         for feed in FEEDS
     ],
     check_specs=[spec for feed in FEEDS for spec in check_specs(feed)],
@@ -223,10 +224,8 @@ def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
                 )
             say(context.log, summary.progress(feed))
             yield dg.MaterializeResult(asset_key=feed, metadata=summary.metadata())
-            # the feed's new rows stay in memory only until its checks are done with them
-            rows, summary.rows = summary.rows, None
-            pending.append((feed, summary, checking.submit(_checks, validator, feed, rows, summary)))
-            del rows
+            # the checks read the new partitions back from the lake, a bounded slice at a time
+            pending.append((feed, summary, checking.submit(_checks, validator, feed, summary)))
         with rebuild.lake_turn(paths.lake):
             phones.save()
         for feed, summary, checked in pending:
@@ -237,4 +236,3 @@ def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
             for result in (lake, report):
                 if dg.AssetCheckKey(dg.AssetKey(feed), result.check_name) in wanted:
                     yield result
-

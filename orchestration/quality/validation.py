@@ -62,6 +62,23 @@ class SuiteResult:
     def success(self) -> bool:
         return not self.failures
 
+    @classmethod
+    def merged(cls, parts: list[SuiteResult]) -> SuiteResult:
+        """One suite's results on consecutive slices of a frame, as if it had run on the whole:
+        rows and failing rows added up, the samples of the first slices kept."""
+        failures: dict[tuple[str, str | None], Failure] = {}
+        for part in parts:
+            for f in part.failures:
+                seen = failures.setdefault(
+                    (f.expectation, f.column), Failure(f.expectation, f.column, 0, [], f.observed)
+                )
+                seen.unexpected += f.unexpected
+                seen.sample = (seen.sample + f.sample)[:SAMPLE_SIZE]
+        first = parts[0]
+        return cls(
+            first.suite, sum(p.rows for p in parts), first.evaluated, list(failures.values()), first.docs
+        )
+
     def describe(self) -> str:
         if self.success:
             return f"{self.suite}: {self.evaluated} expectations met on {self.rows:,} rows"
@@ -217,6 +234,17 @@ def _rows_failed(outcome: Any) -> bool:
     )
 
 
+def wanted_columns(expectations: list[Expectation], id_columns: list[str] | None = None) -> set[str]:
+    """The columns a suite reads (its expectations' columns and the id columns that name failing rows)."""
+    wanted = set(id_columns or [])
+    for e in expectations:
+        for key in ("column", "column_A", "column_B"):
+            if key in e.kwargs:
+                wanted.add(e.kwargs[key])
+        wanted.update(e.kwargs.get("column_list", []))
+    return wanted
+
+
 def narrow(
     frame: pl.DataFrame, expectations: list[Expectation], id_columns: list[str] | None
 ) -> pl.DataFrame:
@@ -226,12 +254,7 @@ def narrow(
     """
     if any(e.kind == "ExpectTableColumnsToMatchSet" for e in expectations):
         return frame
-    wanted = set(id_columns or [])
-    for e in expectations:
-        for key in ("column", "column_A", "column_B"):
-            if key in e.kwargs:
-                wanted.add(e.kwargs[key])
-        wanted.update(e.kwargs.get("column_list", []))
+    wanted = wanted_columns(expectations, id_columns)
     return frame.select([c for c in frame.columns if c in wanted]) if wanted else frame
 
 
