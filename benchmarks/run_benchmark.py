@@ -1,11 +1,13 @@
-"""Benchmark: generate N launch-list contacts, time `sms-warehouse run` cold, then after one more day of receipts.
+"""Benchmark: at each size, generate N launch-list contacts, time `sms-warehouse run` cold and after one more day.
 
-Prints contacts per second, the CPU seconds of the run's processes (on 2 cores a run can
-take no less than half of them) and the peak memory of the run's processes: the largest one,
-and all of them summed. The generator's own memory is not counted in the run's (it was, as the
-"largest process", until its peak was read from the run's processes rather than from
-getrusage's maximum over every child, the generator included).
-    .venv/bin/python benchmarks/run_benchmark.py --contacts 1000000
+Beside each run it times the one-pass SQL baseline over the same landing zone
+(`sql_baseline.py`: the contract's rules straight from the raw files, the floor of
+this stack), prints the ratio, and checks that both give the same totals. For each
+run: the CPU seconds of its processes (on 2 cores a run can take no less than half
+of them) and the peak memory of each (the run, the GX worker, the dbt server and its
+builds), and of all of them at once. Ends with the README's table.
+    .venv/bin/python benchmarks/run_benchmark.py --contacts 1000000 [--latency] [--check]
+    .venv/bin/python benchmarks/run_benchmark.py --scale      # 1M, 5M and 20M
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -45,9 +48,24 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def tree_memory_mib(root: int) -> tuple[float, float]:
+def _role(pid: int, root: int) -> str:
+    """What a process of the run is, from its command line (a forked dbt build shares its server's)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return "other"
+    if pid == root:
+        return "run"
+    if "orchestration.quality.worker" in cmd:
+        return "GX worker"
+    if "orchestration.dbt_cli.forkserver" in cmd:
+        return "dbt server"
+    return "other"
+
+
+def tree_memory_mib(root: int, peaks: dict[str, float]) -> float:
     """A process and all its descendants (helper processes included), from /proc: the sum of
-    their resident memory now, and the largest high-water mark (VmHWM) among them.
+    their resident memory now (returned), and each role's high-water mark (VmHWM, into `peaks`).
 
     Only counters the kernel keeps anyway are read (statm, status). Reading smaps_rollup
     for the proportional share (PSS) walks every page table of every process under their
@@ -55,14 +73,19 @@ def tree_memory_mib(root: int) -> tuple[float, float]:
     counts a page shared by two processes (a forked dbt child and its server) twice: it
     is an upper bound.
     """
-    rss = hwm = 0
-    for pid in _descendants(root):
+    rss = 0
+    pids = _descendants(root)
+    servers = {pid for pid in pids if _role(pid, root) == "dbt server"}
+    for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
             rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            status = Path(f"/proc/{pid}/status").read_text()
+            ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+            role = "dbt build" if ppid in servers else _role(pid, root)
+            for line in status.splitlines():
                 if line.startswith("VmHWM:"):
-                    hwm = max(hwm, int(line.split()[1]) * 1024)
-    return rss / 2**20, hwm / 2**20
+                    peaks[role] = max(peaks.get(role, 0.0), int(line.split()[1]) / 1024)
+    return rss / 2**20
 
 
 def _children_cpu() -> float:
@@ -70,20 +93,39 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_run(env: dict) -> tuple[float, float, float, float]:
+@dataclass
+class Timed:
+    """One timed `sms-warehouse run`."""
+
+    seconds: float
+    cpu: float
+    peaks: dict[str, float]  # MiB, per role: run, GX worker, dbt server, dbt build
+    summed: float  # MiB, all processes' RSS at once, at its highest
+
+    @property
+    def largest(self) -> float:
+        return max(self.peaks.values(), default=0.0)
+
+    def memory(self) -> str:
+        roles = ", ".join(
+            f"{role} {mib:,.0f}" for role, mib in sorted(self.peaks.items(), key=lambda kv: -kv[1])
+        )
+        return f"peak memory (MiB) {roles}; all at once {self.summed:,.0f}"
+
+
+def timed_run(env: dict) -> Timed:
     """Wall seconds, CPU seconds of the run's processes (all are waited for: the GX worker, the dbt
-    forkserver and its builds), and, sampled every 0.1 s, the largest peak of any one of them and
-    the peak of their summed RSS (MiB)."""
+    forkserver and its builds), and, sampled every 0.1 s, each process's peak and their summed RSS."""
     cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)
-    tree_peak = largest = 0.0
+    peaks: dict[str, float] = {}
+    summed = 0.0
 
     def sample() -> None:
-        nonlocal tree_peak, largest
+        nonlocal summed
         while proc.poll() is None:
-            rss, hwm = tree_memory_mib(proc.pid)
-            tree_peak, largest = max(tree_peak, rss), max(largest, hwm)
+            summed = max(summed, tree_memory_mib(proc.pid, peaks))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -94,9 +136,10 @@ def timed_run(env: dict) -> tuple[float, float, float, float]:
     if proc.returncode:
         sys.exit(f"run failed:\n{out[-3000:]}")
     for line in out.splitlines():
-        if any(step in line for step in ("ingestion done", "dbt: ", "dbt built", "published")):
+        if any(step in line for step in ("ingested ", "dbt: ", "dbt built", "published")):
             print("    " + line)
-    return took, _children_cpu() - cpu, largest, tree_peak
+    peaks.pop("other", None)
+    return Timed(took, _children_cpu() - cpu, peaks, summed)
 
 
 def late_receipts(db: Path, landing: Path) -> int:
@@ -129,7 +172,9 @@ def sensor_latency(out: Path, env: dict) -> tuple[float, str]:
     from tests.dagster_ui import graphql, running_ui
 
     db = out / "warehouse" / "sms.duckdb"
-    with duckdb.connect(str(db), read_only=True) as con:  # a final UNKNOWN, to be overturned by a later DELIVRD
+    with duckdb.connect(
+        str(db), read_only=True
+    ) as con:  # a final UNKNOWN, to be overturned by a later DELIVRD
         provider, message = con.execute(
             "select provider, provider_message_id from marts.fct_launch_contacts "
             "where reached_status = 'delivery_status_unknown' order by all limit 1"
@@ -182,14 +227,109 @@ def check_contract(out: Path) -> tuple[str, int]:
     )
 
 
+def peak_of(command: list[str], env: dict) -> tuple[float, float, str]:
+    """Seconds, peak memory (MiB) and output of a command run in a child of its own."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command], env=env, capture_output=True, text=True, check=True
+    )
+    out, peak = done.stdout.rstrip("\n").rsplit("\n", 1)
+    return time.perf_counter() - started, float(peak), out
+
+
+# runs a command and prints its output, then the largest peak RSS (MiB) among the processes it waited for
+_PEAK = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+    "print(done.stdout + done.stderr); sys.exit(done.returncode) if done.returncode else "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+)
+
+
+def baseline(landing: Path, env: dict) -> tuple[float, float, dict[str, int]]:
+    """The one-pass SQL over the landing zone (benchmarks/sql_baseline.py): seconds, peak MiB, totals."""
+    script = Path(__file__).with_name("sql_baseline.py")
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(script.parent)!r}); import sql_baseline as b; from pathlib import Path; "
+        f"took, totals, _ = b.run(Path({str(landing)!r})); print(json.dumps([took, totals]))"
+    )
+    _, peak, out = peak_of([sys.executable, "-c", code], env)
+    took, totals = json.loads(out.strip().splitlines()[-1])
+    return took, peak, totals
+
+
+def measure(contacts: int, out: Path, env: dict, latency: bool, check: bool) -> dict[str, object]:
+    """Every figure at one size: generate, the cold run, one more day, the SQL floor of each."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sql_baseline import warehouse_totals
+
+    shutil.rmtree(out, ignore_errors=True)
+    env = env | {"SMS_DATA_DIR": str(out)}
+    print(f"\n{contacts:,} contacts: generating")
+    gen, gen_peak, _ = peak_of([str(BIN / "sms-warehouse"), "generate", "--out", str(out / "landing"),
+                                "--contacts", str(contacts)], env)  # fmt: skip
+    sql_cold, sql_cold_peak, sql_cold_totals = baseline(out / "landing", env)
+    cold = timed_run(env)
+    db = out / "warehouse" / "sms.duckdb"
+    cold_equal = warehouse_totals(db) == sql_cold_totals
+    late = late_receipts(db, out / "landing")
+    sql_warm, _, sql_warm_totals = baseline(out / "landing", env)
+    warm = timed_run(env)
+    warm_equal = warehouse_totals(db) == sql_warm_totals
+    print(
+        f"generate            {gen:.1f} s ({contacts / gen:,.0f} contacts/s), peak memory {gen_peak:,.0f} MiB"
+    )
+    print(f"SQL baseline, cold  {sql_cold:.1f} s, peak memory {sql_cold_peak:,.0f} MiB")
+    print(f"run, cold           {cold.seconds:.1f} s = {cold.seconds / sql_cold:.2f}x the SQL baseline, "
+          f"{cold.cpu:.0f} CPU-s; {cold.memory()}; totals {'equal' if cold_equal else 'DIFFER'}")  # fmt: skip
+    print(f"SQL baseline, +1 day {sql_warm:.1f} s (the whole landing zone again: it keeps no history)")
+    print(f"run, +1 day         {warm.seconds:.1f} s for {late:,} late receipts = {warm.seconds / sql_warm:.2f}x, "
+          f"{warm.cpu:.0f} CPU-s; {warm.memory()}; totals {'equal' if warm_equal else 'DIFFER'}")  # fmt: skip
+    figures: dict[str, object] = {
+        "contacts": contacts, "generate": gen, "generate_peak": gen_peak, "sql_cold": sql_cold,
+        "sql_cold_peak": sql_cold_peak, "cold": cold.seconds, "cold_cpu": cold.cpu, "cold_peaks": cold.peaks,
+        "cold_largest": cold.largest, "sql_warm": sql_warm, "warm": warm.seconds, "warm_peaks": warm.peaks,
+        "late_receipts": late, "totals_equal": cold_equal and warm_equal,
+    }  # fmt: skip
+    if latency:
+        seconds, status = sensor_latency(out, env)
+        print(
+            f"sensor latency      {seconds:.1f} s from a late receipt landing to its message {status} in the published marts"
+        )
+        figures["sensor_latency"] = seconds
+    if check:
+        summary, wrong = check_contract(out)
+        print(f"contract check      {summary}")
+        figures["contract_differences"] = wrong
+    return figures
+
+
+def table(rows: list[dict]) -> str:
+    """The README's table: one line per size."""
+    lines = [
+        "| contacts | generate | SQL baseline | cold run | +1 day of late receipts | largest process (cold) | totals |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['contacts']:,} | {r['generate']:.0f} s, {r['generate_peak'] / 1024:.1f} GB | "
+            f"{r['sql_cold']:.1f} s | {r['cold']:.1f} s ({r['cold'] / r['sql_cold']:.1f}x) | "
+            f"{r['warm']:.1f} s ({r['warm'] / r['sql_warm']:.1f}x the SQL's {r['sql_warm']:.1f} s) | "
+            f"{r['cold_largest'] / 1024:.1f} GB | {'= SQL' if r['totals_equal'] else 'differ'} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--contacts", type=int, nargs="+", default=[1_000_000], help="one or more sizes (default 1000000)"
+    )
+    parser.add_argument("--scale", action="store_true", help="1M, 5M and 20M contacts (about 30 minutes)")
     parser.add_argument("--out", default="benchmarks/out", help="scratch directory (wiped)")
     parser.add_argument(
-        "--no-latency",
+        "--latency",
         action="store_true",
-        help="skip the latency of a late receipt through the landing sensor (it starts the UI and daemon)",
+        help="also time a late receipt through the landing sensor (starts the UI and daemon)",
     )
     parser.add_argument(
         "--check",
@@ -198,43 +338,18 @@ def main() -> None:
         "(plain Python; ~50 s and 3 GB at 1,000,000 contacts)",
     )
     args = parser.parse_args()
-    out = Path(args.out).resolve()
-    shutil.rmtree(out, ignore_errors=True)
+    sizes = [1_000_000, 5_000_000, 20_000_000] if args.scale else args.contacts
     # everything under `out`, the Dagster instance included (data/dagster_home's place)
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("SMS_")}
-    env["SMS_DATA_DIR"] = str(out)
-
     speed = loop_seconds()
-    started = time.perf_counter()
-    subprocess.run([str(BIN / "sms-warehouse"), "generate", "--out", str(out / "landing"),
-                    "--contacts", str(args.contacts)], env=env, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-    gen = time.perf_counter() - started
-    gen_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # only child so far
-    cold, cold_cpu, peak, tree = timed_run(env)
-    late = late_receipts(out / "warehouse" / "sms.duckdb", out / "landing")
-    warm, warm_cpu, peak2, tree2 = timed_run(env)
+    rows = [measure(n, Path(args.out).resolve() / f"{n}", env, args.latency, args.check) for n in sizes]
     speed = (speed + loop_seconds()) / 2
-    print(f"machine speed       {speed:.2f} s for a 20M-step Python loop (before and after; lower is faster)")
-    print(f"contacts            {args.contacts:,}")
-    print(
-        f"generate            {gen:.1f} s ({args.contacts / gen:,.0f} contacts/s), peak memory {gen_peak:,.0f} MiB"
-    )
-    print(
-        f"run, cold           {cold:.1f} s ({args.contacts / cold:,.0f} contacts/s), {cold_cpu:.0f} CPU-s, "
-        f"peak memory {peak:,.0f} MiB (largest process), {tree:,.0f} MiB (all processes, RSS summed)"
-    )
-    print(
-        f"run, +1 day         {warm:.1f} s for {late:,} late receipts, {warm_cpu:.0f} CPU-s, "
-        f"peak memory {peak2:,.0f} MiB (largest process), {tree2:,.0f} MiB (all processes, RSS summed)"
-    )
-    if not args.no_latency:
-        seconds, status = sensor_latency(out, env)
-        print(f"sensor latency      {seconds:.1f} s from a late receipt landing to its message {status} in the published marts")
-    if args.check:
-        summary, wrong = check_contract(out)
-        print(f"contract check      {summary}")
-        if wrong:
-            sys.exit(1)
+    print(f"\nmachine speed: {speed:.2f} s for a 20M-step Python loop (before and after; lower is faster)\n")
+    print(table(rows))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "figures.json").write_text(json.dumps(rows, indent=2))
+    if any(r.get("contract_differences") for r in rows) or not all(r["totals_equal"] for r in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
