@@ -197,6 +197,7 @@ def run(landing: Path) -> tuple[float, dict[str, int], int]:
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     rows = con.execute(query(landing)).fetchall()
     took = time.perf_counter() - started
     con.close()
