@@ -49,7 +49,9 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         return dg.SensorResult(skip_reason=f"no file in {paths.landing} is new or changed")
     plan = plan_for_instance(context.instance, run_key=change_set_key(changed, files))
     if not plan.feeds:  # the lake has it all already (another run ingested these files)
-        return dg.SensorResult(skip_reason=f"{len(changed)} file(s) changed, all already ingested", cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=f"{len(changed)} file(s) changed, all already ingested", cursor=cursor
+        )
     context.log.info(f"{len(changed)} landing file(s) changed; run: {plan.describe()}")
     return dg.SensorResult(
         run_requests=[plan.request],

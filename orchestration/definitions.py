@@ -26,7 +26,12 @@ from orchestration.progress import terminal_logger
 
 defs = dg.Definitions(
     assets=[
-        landing_feeds, warehouse_models, published_warehouse, campaign_report, warehouse_docs, contact_list_export
+        landing_feeds,
+        warehouse_models,
+        published_warehouse,
+        campaign_report,
+        warehouse_docs,
+        contact_list_export,
     ],
     asset_checks=[mart_checks],
     jobs=[warehouse_job, export_job],

@@ -41,7 +41,10 @@ export_job = dg.define_asset_job(
 
 # what every run builds after ingesting: the dbt project, the published file, the report, the docs
 BUILD_KEYS: list[dg.AssetKey] = [
-    *warehouse_models.keys, published_warehouse.key, campaign_report.key, warehouse_docs.key
+    *warehouse_models.keys,
+    published_warehouse.key,
+    campaign_report.key,
+    warehouse_docs.key,
 ]
 
 
@@ -94,7 +97,9 @@ def plan_run(
     return RunPlan(request, new_days, changes.feeds, days)
 
 
-def plan_for_instance(instance: dg.DagsterInstance, full_refresh: bool = False, run_key: str | None = None) -> RunPlan:
+def plan_for_instance(
+    instance: dg.DagsterInstance, full_refresh: bool = False, run_key: str | None = None
+) -> RunPlan:
     """`plan_run` for the landing zone and lake of this environment and the partitions the instance knows."""
     paths = resolve_paths()
     changes = landing_changes(paths.landing, paths.lake)

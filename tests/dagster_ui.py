@@ -43,7 +43,9 @@ def running_ui(root: Path, env: dict[str, str]) -> Iterator[int]:
     """`sms-warehouse ui` serving the data folder `root`, as an operator starts it (the virtual
     environment not activated); its port, once the code location has loaded."""
     port = free_port()
-    ui_env = {"PATH": "/usr/bin:/bin", "HOME": str(root)} | {k: v for k, v in env.items() if k.startswith("SMS_")}
+    ui_env = {"PATH": "/usr/bin:/bin", "HOME": str(root)} | {
+        k: v for k, v in env.items() if k.startswith("SMS_")
+    }
     proc = subprocess.Popen([CLI, "ui", "--port", str(port)], cwd=root, env=ui_env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

@@ -33,7 +33,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([str(BIN / "sms-warehouse"), "generate", "--out", str(root / "landing"), "--contacts", "1500",
                     "--days", "2"], env=env, check=True, capture_output=True)  # fmt: skip
     for _ in range(2):
-        done = subprocess.run([str(BIN / "sms-warehouse"), "run"], env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [str(BIN / "sms-warehouse"), "run"], env=env, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         write_file(root / "landing", "dlrs", "2026-11-25", "late.jsonl", jsonl([
             {"received_at": "2026-11-25T10:00:00Z", "provider": "smsc-eu-1", "receipt": "id:nobody stat:DELIVRD"},
@@ -60,7 +62,11 @@ def test_the_duckdb_1x_command_line_opens_the_published_file(published: Path) ->
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout)))
     assert rows[0] == ["launch_id", "sent", "delivered", "delivery_rate"]
-    expected = _marts(published, "(select launch_id, sent, delivered, delivery_rate from marts.mart_campaign_summary)", "launch_id")
+    expected = _marts(
+        published,
+        "(select launch_id, sent, delivered, delivery_rate from marts.mart_campaign_summary)",
+        "launch_id",
+    )
     assert [(r[0], int(r[1]), int(r[2]), float(r[3])) for r in rows[1:]] == [
         (launch, sent, delivered, pytest.approx(rate)) for launch, sent, delivered, rate in expected
     ]
@@ -72,7 +78,9 @@ def test_the_duckdb_1x_command_line_opens_the_published_file(published: Path) ->
      ("marts.mart_not_sent_reasons", "launch_id, reason"), ("marts.mart_reached_statuses", "launch_id, status"),
      ("audit.orphan_receipts", "all")],
 )  # fmt: skip
-def test_pyarrow_reads_the_parquet_tables_as_the_marts_hold_them(published: Path, table: str, order: str) -> None:
+def test_pyarrow_reads_the_parquet_tables_as_the_marts_hold_them(
+    published: Path, table: str, order: str
+) -> None:
     schema, name = table.split(".")
     path = published.parent / "parquet" / schema / f"{name}.parquet"
     with duckdb.connect() as con:  # pyarrow reads the file; DuckDB only sorts what it read
@@ -109,7 +117,7 @@ def test_the_column_docs_open_offline(published: Path) -> None:
     site = published.parent / "docs" / "index.html"
     text = site.read_text()
     assert "Sent contacts whose winning final receipt is DELIVRD." in text  # a column's description
-    assert "<script src=" not in text and "stylesheet\" href=\"http" not in text
+    assert "<script src=" not in text and 'stylesheet" href="http' not in text
 
 
 def test_a_column_type_that_changes_fails_the_build(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def test_an_operator_exports_a_list_from_the_launchpad(ui: tuple[int, Path], bro
         editor.click()
         page.keyboard.press("Control+A")
         # flow-style YAML on one line: the editor's auto-indent leaves it as typed
-        page.keyboard.type(f"ops: {{contact_list_export: {{config: {{launch_id: {launch}, lists: [{lists}]}}}}}}")
+        page.keyboard.type(
+            f"ops: {{contact_list_export: {{config: {{launch_id: {launch}, lists: [{lists}]}}}}}}"
+        )
         page.get_by_text("Checking config").wait_for(state="hidden")
 
     type_config("soft_bounces")  # not a list of the contract: refused before anything runs
@@ -119,7 +121,10 @@ def test_an_operator_exports_a_list_from_the_launchpad(ui: tuple[int, Path], bro
     launch_button.click()
 
     run = _wait_for(
-        lambda: next((r for r in _runs(port) if r["runId"] not in before and r["status"] in ("SUCCESS", "FAILURE")), None),
+        lambda: next(
+            (r for r in _runs(port) if r["runId"] not in before and r["status"] in ("SUCCESS", "FAILURE")),
+            None,
+        ),
         "the export run",
     )
     assert run["status"] == "SUCCESS"
@@ -155,7 +160,14 @@ def test_a_late_receipt_is_published_with_nobody_acting(ui: tuple[int, Path]) ->
     landed = time.monotonic()
 
     sensor_run = _wait_for(
-        lambda: next((r for r in _runs(port) if {"key": "dagster/sensor_name", "value": "landing_sensor"} in r["tags"]), None),
+        lambda: next(
+            (
+                r
+                for r in _runs(port)
+                if {"key": "dagster/sensor_name", "value": "landing_sensor"} in r["tags"]
+            ),
+            None,
+        ),
         "the landing sensor's run",
         timeout_s=120,
     )
@@ -164,8 +176,15 @@ def test_a_late_receipt_is_published_with_nobody_acting(ui: tuple[int, Path]) ->
         port,
         """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
             __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-        {"params": {"selector": {**LOCATION, "jobName": "update_warehouse",
-                                 "assetSelection": [{"path": ["published_warehouse"]}]}}},  # fmt: skip
+        {
+            "params": {
+                "selector": {
+                    **LOCATION,
+                    "jobName": "update_warehouse",
+                    "assetSelection": [{"path": ["published_warehouse"]}],
+                }
+            }
+        },  # fmt: skip
     )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     second = launched["run"]["runId"]
@@ -181,7 +200,10 @@ def test_a_late_receipt_is_published_with_nobody_acting(ui: tuple[int, Path]) ->
     assert _wait_for(published_status, "the published status to change") == "delivery_successful"
     print(f"late receipt landed → published in {time.monotonic() - landed:.0f} s (launch {launch})")
     done = _wait_for(
-        lambda: (runs := {r["runId"]: r for r in _runs(port)})[second]["status"] in ("SUCCESS", "FAILURE") and runs,
+        lambda: (
+            (runs := {r["runId"]: r for r in _runs(port)})[second]["status"] in ("SUCCESS", "FAILURE")
+            and runs
+        ),
         "the queued run",
     )
     first, then = done[sensor_run["runId"]], done[second]
@@ -197,7 +219,12 @@ def test_a_backfill_of_arrival_days_is_one_run(ui: tuple[int, Path]) -> None:
         port,
         """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
             __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
-        {"params": {"partitionNames": days, "assetSelection": [{"path": ["send_logs"]}, {"path": ["launches"]}]}},
+        {
+            "params": {
+                "partitionNames": days,
+                "assetSelection": [{"path": ["send_logs"]}, {"path": ["launches"]}],
+            }
+        },
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     tag = {"key": "dagster/backfill", "value": launched["backfillId"]}
@@ -209,7 +236,9 @@ def test_a_backfill_of_arrival_days_is_one_run(ui: tuple[int, Path]) -> None:
     runs = _wait_for(finished, "the backfill's runs")
     assert len(runs) == 1 and runs[0]["status"] == "SUCCESS"
     tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == tuple(days)
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == tuple(
+        days
+    )
 
 
 def teardown_module() -> None:

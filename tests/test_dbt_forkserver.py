@@ -82,7 +82,11 @@ def test_a_failing_node_exits_1_as_dbt_does(server: str, tmp_path: Path) -> None
     assert "ERROR creating sql view model staging.stg_dlrs" in failing.stdout
     erring = _run(SMS_DBT, ["show", "--inline", "select no_such_column", "--quiet"], _env(tmp_path))
     assert erring.returncode == 2 and "no_such_column" in erring.stdout
-    assert [dbt_forkserver.exit_code(*r) for r in ((True, None), (False, None), (False, ValueError()))] == [0, 1, 2]
+    assert [dbt_forkserver.exit_code(*r) for r in ((True, None), (False, None), (False, ValueError()))] == [
+        0,
+        1,
+        2,
+    ]
 
 
 def test_the_environment_and_folder_are_the_clients(server: str, tmp_path: Path) -> None:

@@ -17,7 +17,11 @@ def test_assets_and_checks_grouped_by_layer() -> None:
 
     dg.Definitions.validate_loadable(defs)  # what `dagster dev` checks: unique op and job names, ...
     graph = defs.resolve_asset_graph()
-    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    groups = {
+        k.to_user_string(): graph.get(k).group_name
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).is_materializable
+    }
     assert {feed: "landing" for feed in FEEDS}.items() <= groups.items()
     assert groups["staging/stg_dlrs"] == "staging"
     assert groups["intermediate/int_final_receipts"] == "intermediate"
@@ -39,7 +43,9 @@ def test_assets_and_checks_grouped_by_layer() -> None:
     assert not checks[("marts/mart_campaign_summary", "declared_list_size")].blocking
     assert checks[("marts/fct_launch_contacts", "contacts_contract")].blocking
     assert any(
-        name.startswith("expression_is_true") for asset, name in checks if asset == "marts/mart_campaign_summary"
+        name.startswith("expression_is_true")
+        for asset, name in checks
+        if asset == "marts/mart_campaign_summary"
     )  # dbt tests surface as asset checks too
 
 
@@ -61,7 +67,11 @@ def _changes(touched: dict[str, list[str]], days: dict[str, list[str]] | None = 
 def test_a_run_spans_the_changed_days_of_the_changed_feeds() -> None:
     changes = _changes(
         {"dlrs": ["2026-11-05", "2026-11-03"], "send_logs": ["2026-11-03"]},
-        {"dlrs": ["2026-11-03", "2026-11-04", "2026-11-05"], "send_logs": ["2026-11-03"], "launches": ["2026-11-02"]},
+        {
+            "dlrs": ["2026-11-03", "2026-11-04", "2026-11-05"],
+            "send_logs": ["2026-11-03"],
+            "launches": ["2026-11-02"],
+        },
     )
     plan = plan_run(changes, known_days=["2026-11-02", "2026-11-03"])
     assert plan.new_days == ["2026-11-04", "2026-11-05"]  # added in date order after the known ones
@@ -86,7 +96,13 @@ def test_with_nothing_changed_a_run_only_builds_and_publishes() -> None:
 
 
 def test_dbt_build_arguments() -> None:
-    assert build_args(full_refresh=True, subset=False) == ["build", "--full-refresh", "--log-level-file", "none", "--no-write-json"]
+    assert build_args(full_refresh=True, subset=False) == [
+        "build",
+        "--full-refresh",
+        "--log-level-file",
+        "none",
+        "--no-write-json",
+    ]
     assert build_args(full_refresh=False, subset=False) == [
         "build", "--exclude", UNCHANGED_IN_INCREMENTAL_BUILDS, "--indirect-selection", "empty",
         "--log-level-file", "none", "--no-write-json",

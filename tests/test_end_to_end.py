@@ -156,9 +156,16 @@ def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest
     metadata = done.materialization.metadata
     assert metadata["path"].value == str(path) and metadata["dagster/row_count"].value == expected
     [record] = metadata["files"].value.records
-    assert record.data == {"launch_id": launch, "list": "insufficient_credit", "contacts": expected, "path": str(path)}
+    assert record.data == {
+        "launch_id": launch,
+        "list": "insufficient_credit",
+        "contacts": expected,
+        "path": str(path),
+    }
     preview = metadata[f"first rows: {launch} insufficient_credit"].value.records
-    assert [",".join((r.data["contact_id"], r.data["phone_e164"])) for r in preview] == lines[1 : 1 + len(preview)]
+    assert [",".join((r.data["contact_id"], r.data["phone_e164"])) for r in preview] == lines[
+        1 : 1 + len(preview)
+    ]
 
     with pytest.raises(dg.DagsterInvalidConfigError, match="no_such_list"):  # refused before the run starts
         export({"launch_id": launch, "lists": ["no_such_list"]})
@@ -186,7 +193,10 @@ def test_export_from_the_command_line_is_a_recorded_run(env: dict) -> None:
 
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         [run] = instance.get_runs(dg.RunsFilter(job_name="export_contact_lists"), limit=1)
-        assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags["sms/launched_by"] == "sms-warehouse export"
+        assert (
+            run.status == dg.DagsterRunStatus.SUCCESS
+            and run.tags["sms/launched_by"] == "sms-warehouse export"
+        )
 
     refused = _run("export", "--launch", launch, "--list", "everyone", env=env)
     assert refused.returncode == 2 and "invalid choice: 'everyone'" in refused.stderr
@@ -213,7 +223,9 @@ def test_a_run_names_every_landing_file_with_a_problem(tmp_path: Path) -> None:
     whole = gzip.compress(jsonl([receipt, receipt | {"provider_message_id": "m3"}]).encode())
     (landing / "dlrs" / f"date={day}").mkdir(parents=True)
     (landing / "dlrs" / f"date={day}" / "cut.jsonl.gz").write_bytes(whole[: len(whole) - 12])
-    write_file(landing, "dlrs", day, "odd.jsonl", jsonl([receipt | {"provider_message_id": "m2", "stat": "LOST"}]))
+    write_file(
+        landing, "dlrs", day, "odd.jsonl", jsonl([receipt | {"provider_message_id": "m2", "stat": "LOST"}])
+    )
     write_file(landing, "launches", day, "empty.jsonl", "")
     env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
     done = _run("run", env=env)
@@ -221,13 +233,18 @@ def test_a_run_names_every_landing_file_with_a_problem(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert "4 landing file(s) with problems (the good rows of each went on):" in lines, done.stdout
     named = {line.split(": ", 1)[0].strip(): line for line in lines if line.startswith("  ") and ": " in line}
-    assert "1 row(s) quarantined, the first (line 3): segments 'x' is not an integer" in named[f"send_logs/date={day}/s.csv"]
+    assert (
+        "1 row(s) quarantined, the first (line 3): segments 'x' is not an integer"
+        in named[f"send_logs/date={day}/s.csv"]
+    )
     assert "file error: truncated gzip stream" in named[f"dlrs/date={day}/cut.jsonl.gz"]
     assert "the first (line 2): incomplete last line" in named[f"dlrs/date={day}/cut.jsonl.gz"]
     assert "stat 'LOST' is not one of" in named[f"dlrs/date={day}/odd.jsonl"]
     assert "file error: empty file (0 bytes)" in named[f"launches/date={day}/empty.jsonl"]
     assert any("audit.quarantine_summary and audit.ingest_files" in line for line in lines)
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
-    statuses = dict(con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall())
+    statuses = dict(
+        con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall()
+    )
     con.close()
     assert statuses == {"c1": "delivery_successful", "c3": "with_carrier"}  # c2's row is in quarantine

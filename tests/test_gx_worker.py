@@ -109,7 +109,9 @@ def test_repetitive_text_validated_as_categories_fails_as_plain_text(monkeypatch
 
 
 def test_every_kind_of_expectation_the_suites_use_runs(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"a": ["x", "y", None], "b": [1, 2, 3], "c": [1, 2, 4], "p": ["+33612345678", "0612", "+1"]})
+    frame = pl.DataFrame(
+        {"a": ["x", "y", None], "b": [1, 2, 3], "c": [1, 2, 4], "p": ["+33612345678", "0612", "+1"]}
+    )
     suite = [
         expect("ExpectTableColumnsToMatchSet", column_set=["a", "b", "c", "p"], exact_match=True),
         expect("ExpectColumnValuesToNotBeNull", column="a"),

@@ -252,7 +252,8 @@ def test_contact_list_exports(built: Built, wh, tmp_path: Path) -> None:
     folder = tmp_path / "campaign=C1" / "launch=L1"
     by_list = {w.list_name: w for w in written}
     assert (by_list["rejected_hard_bounce"].path, by_list["rejected_hard_bounce"].rows) == (
-        folder / "rejected_hard_bounce.csv", 2
+        folder / "rejected_hard_bounce.csv",
+        2,
     )
     assert by_list["rejected_hard_bounce"].preview == [("c02", "+33612345602"), ("c23", "+33612345623")]
     assert (folder / "rejected_hard_bounce.csv").read_text() == (
@@ -319,7 +320,12 @@ def test_the_campaign_report_shows_what_the_tab_shows(built: Built, tmp_path: Pa
     assert "Program P1" in automated and 'href="launch=L2.html"' in automated and "<svg" in automated
     for html_file in tmp_path.glob("*.html"):
         text = html_file.read_text()
-        assert "<script" not in text and "http://" not in text and "https://" not in text and "@import" not in text
+        assert (
+            "<script" not in text
+            and "http://" not in text
+            and "https://" not in text
+            and "@import" not in text
+        )
 
 
 def test_the_reports_summary_fits_what_the_ui_shows_inline() -> None:
@@ -356,7 +362,12 @@ def test_the_seeds_hold_the_contracts_lists() -> None:
         "with_carrier", "provider_error", "provider_accepted", "rejected_hard_bounce",
         "rejected_soft_bounce", "delivery_status_unknown", "delivery_successful",
     )  # fmt: skip
-    assert reference.not_sent_reasons() == ("hard_bounce", "opted_out", "invalid_number", "insufficient_credit")
+    assert reference.not_sent_reasons() == (
+        "hard_bounce",
+        "opted_out",
+        "invalid_number",
+        "insufficient_credit",
+    )
     assert reference.filter_reasons() == ("hard_bounce", "opted_out", "invalid_number")
     # what ingestion accepts is what the seeds say
     column = {(feed.name, c.name): c for feed in FEEDS.values() for c in feed.columns}

@@ -27,29 +27,49 @@ def _smpp(text: str, received: str = "2026-11-03T08:20:00Z") -> dict:
     return {"received_at": received, "provider": "p", "receipt": text}
 
 
-def _structured(msg: str, stat: str, err: str, done: str | None, received: str = "2026-11-03T08:20:00Z") -> dict:
+def _structured(
+    msg: str, stat: str, err: str, done: str | None, received: str = "2026-11-03T08:20:00Z"
+) -> dict:
     return {"received_at": received, "provider": "p", "provider_message_id": msg, "stat": stat, "err": err,
             "done_at": done}  # fmt: skip
 
 
 RECEIPTS = {
-    "r01": [_smpp("id:m-r01 sub:001 dlvrd:001 submit date:2611030800 done date:2611030816 stat:DELIVRD err:000 text:hi")],
-    "r02": [_smpp("33612345678#id:m-r02 stat:DELIVRD err:000 done date:2611030816")],  # a phone glued before id:
+    "r01": [
+        _smpp(
+            "id:m-r01 sub:001 dlvrd:001 submit date:2611030800 done date:2611030816 stat:DELIVRD err:000 text:hi"
+        )
+    ],
+    "r02": [
+        _smpp("33612345678#id:m-r02 stat:DELIVRD err:000 done date:2611030816")
+    ],  # a phone glued before id:
     "r03": [_smpp("Sender^id:m-r03 stat:UNDELIV err:001 done date:2611030816")],  # a sender name glued
     "r04": [_smpp("id:m-r04 stat:UNDELIV err:001\x00\x00 done date:2611030816")],  # NUL padding: error 1
     "r05": [_smpp("id:m-r05 submitdate:2611030800 donedate:2611030816 stat:EXPIRED err:000")],
     "r06": [_smpp("id:m-r06 done date:20261103081659 stat:DELIVRD err:000")],  # YYYYMMDDhhmmss
-    "r07": [_smpp("id:m-r07 done date:202611030816 stat:DELIVRD err:000")],  # YYYYMMDDhhmm (YYMMDD... invalid)
-    "r08": [_smpp("id:m-r08 done date:261103101659008+ stat:DELIVRD err:000")],  # local 10:16:59.0, UTC+2 (8 quarters)
-    "r09": [_smpp("id:m-r09 done date:261103061659512- stat:UNKNOWN err:000")],  # local 06:16:59.5, UTC-3 (12 quarters)
+    "r07": [
+        _smpp("id:m-r07 done date:202611030816 stat:DELIVRD err:000")
+    ],  # YYYYMMDDhhmm (YYMMDD... invalid)
+    "r08": [
+        _smpp("id:m-r08 done date:261103101659008+ stat:DELIVRD err:000")
+    ],  # local 10:16:59.0, UTC+2 (8 quarters)
+    "r09": [
+        _smpp("id:m-r09 done date:261103061659512- stat:UNKNOWN err:000")
+    ],  # local 06:16:59.5, UTC-3 (12 quarters)
     "r10": [_smpp("id:m-r10 done date:0000000000 stat:DELIVRD err:000")],  # all zeros: no done date
-    "r11": [_smpp("id:m-r11 done date:2613450816 stat:REJECTD err:005")],  # month 13: no done date, still final
+    "r11": [
+        _smpp("id:m-r11 done date:2613450816 stat:REJECTD err:005")
+    ],  # month 13: no done date, still final
     # an undated final is placed by when it was received: this DELIVRD (received 09:00) beats the
     # EXPIRED done at 08:10; the next one (received 08:05) loses to the UNDELIV done at 08:30
-    "r12": [_smpp("id:m-r12 done date:2611030810 stat:EXPIRED err:000", "2026-11-03T08:10:05Z"),
-            _smpp("id:m-r12 stat:DELIVRD err:000", "2026-11-03T09:00:00Z")],  # fmt: skip
-    "r13": [_smpp("id:m-r13 stat:DELIVRD err:000", "2026-11-03T08:05:00Z"),
-            _smpp("id:m-r13 done date:2611030830 stat:UNDELIV err:001", "2026-11-03T08:30:05Z")],  # fmt: skip
+    "r12": [
+        _smpp("id:m-r12 done date:2611030810 stat:EXPIRED err:000", "2026-11-03T08:10:05Z"),
+        _smpp("id:m-r12 stat:DELIVRD err:000", "2026-11-03T09:00:00Z"),
+    ],  # fmt: skip
+    "r13": [
+        _smpp("id:m-r13 stat:DELIVRD err:000", "2026-11-03T08:05:00Z"),
+        _smpp("id:m-r13 done date:2611030830 stat:UNDELIV err:001", "2026-11-03T08:30:05Z"),
+    ],  # fmt: skip
     "r14": [_smpp("id:m-r14 done date:1905010816 stat:DELIVRD err:000")],  # the carrier's clock years behind
     "r15": [_structured("m-r15", "DELIVRD", "000", "2031-06-01T00:00:00Z")],  # ...or years ahead
     "r16": [_structured("m-r16", "UNDELIV", "012", "yesterday")],  # unreadable done date, permanent error 12
@@ -111,7 +131,9 @@ def test_every_form_gives_the_contracts_status_and_done_time(published) -> None:
 def test_only_receipts_without_an_id_or_state_are_quarantined(published) -> None:
     root, _ = published
     con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
-    reasons = con.execute("select reason, entries from audit.quarantine_summary where feed = 'dlrs'").fetchall()
+    reasons = con.execute(
+        "select reason, entries from audit.quarantine_summary where feed = 'dlrs'"
+    ).fetchall()
     con.close()
     assert sorted(reasons) == [
         ("provider_message_id is missing", 1),
@@ -131,6 +153,9 @@ def test_a_receipt_from_a_clock_years_off_is_reported_without_blocking_the_publi
         ("r15", "done in the future", "delivery_successful"),
     ]
     assert "warning: audit/suspicious_receipts nothing_left_over:" in done.stdout
-    assert "receipt p m-r14 (launch L1, contact r14): done more than 10 minutes before the message was sent" in done.stdout
+    assert (
+        "receipt p m-r14 (launch L1, contact r14): done more than 10 minutes before the message was sent"
+        in done.stdout
+    )
     assert "FAILED" not in done.stdout
     assert dt.date(2019, 5, 1).isoformat() in done.stdout  # the date the carrier gave, as it gave it

@@ -53,15 +53,30 @@ def _receipts(texts: list[str]) -> pl.DataFrame:
         ),
         ("id: m8  stat:REJECTD", ("m8", "REJECTD", None, None)),
         # what real gateways send beyond the tidy shapes (landing.md)
-        ("33612345678#id:g1 stat:DELIVRD err:000 done date:2611030816", ("g1", "DELIVRD", "000", "2026-11-03T08:16:00+00:00")),
+        (
+            "33612345678#id:g1 stat:DELIVRD err:000 done date:2611030816",
+            ("g1", "DELIVRD", "000", "2026-11-03T08:16:00+00:00"),
+        ),
         ("Sender^id:g2 stat:UNDELIV err:001", ("g2", "UNDELIV", "001", None)),
-        ("id:g3 stat:UNDELIV err:001\x00\x00 done date:2611030816", ("g3", "UNDELIV", "001", "2026-11-03T08:16:00+00:00")),
+        (
+            "id:g3 stat:UNDELIV err:001\x00\x00 done date:2611030816",
+            ("g3", "UNDELIV", "001", "2026-11-03T08:16:00+00:00"),
+        ),
         ("id:g4\x00 stat:DELI\x00VRD err:0", ("g4", "DELIVRD", "0", None)),
-        ("id:g5 submitdate:2611030815 donedate:2611030816 stat:DELIVRD", ("g5", "DELIVRD", None, "2026-11-03T08:16:00+00:00")),
+        (
+            "id:g5 submitdate:2611030815 donedate:2611030816 stat:DELIVRD",
+            ("g5", "DELIVRD", None, "2026-11-03T08:16:00+00:00"),
+        ),
         ("id:g6 done date:20261103081659 stat:DELIVRD", ("g6", "DELIVRD", None, "2026-11-03T08:16:59+00:00")),
         ("id:g7 done date:202611030816 stat:DELIVRD", ("g7", "DELIVRD", None, "2026-11-03T08:16:00+00:00")),
-        ("id:g8 done date:261103081659432+ stat:DELIVRD", ("g8", "DELIVRD", None, "2026-11-03T00:16:59.400+00:00")),
-        ("id:g9 done date:261103081659012- stat:DELIVRD", ("g9", "DELIVRD", None, "2026-11-03T11:16:59+00:00")),
+        (
+            "id:g8 done date:261103081659432+ stat:DELIVRD",
+            ("g8", "DELIVRD", None, "2026-11-03T00:16:59.400+00:00"),
+        ),
+        (
+            "id:g9 done date:261103081659012- stat:DELIVRD",
+            ("g9", "DELIVRD", None, "2026-11-03T11:16:59+00:00"),
+        ),
         ("id:g10 done date:0000000000 stat:DELIVRD", ("g10", "DELIVRD", None, None)),
         ("id:g11 done date:000000000000000+ stat:EXPIRED", ("g11", "EXPIRED", None, None)),
         ("id:g12 done date:2613450816 stat:DELIVRD", ("g12", "DELIVRD", None, None)),  # month 13: no date

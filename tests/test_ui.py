@@ -16,7 +16,9 @@ ASSETS = """{ assetNodes { assetKey { path } groupName isMaterializable
     assetMaterializations(limit: 1) { runId }
     assetChecksOrError { __typename ... on AssetChecks { checks {
         name blocking executionForLatestMaterialization { status runId } } } } } }"""
-RUNS = """{ runsOrError { __typename ... on Runs { results { runId jobName status tags { key value } } } } }"""
+RUNS = (
+    """{ runsOrError { __typename ... on Runs { results { runId jobName status tags { key value } } } } }"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,9 @@ def test_every_asset_the_run_builds_is_materialised_and_every_check_evaluated(ui
     by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     built = {key: n for key, n in by_key.items() if key != "contact_list_export"}  # launched by operators
     assert len(built) > 30  # the six feeds, every dbt model and seed, the published file
-    unbuilt = [key for key, n in built.items() if [m["runId"] for m in n["assetMaterializations"]] != [run_id]]
+    unbuilt = [
+        key for key, n in built.items() if [m["runId"] for m in n["assetMaterializations"]] != [run_id]
+    ]
     assert unbuilt == []
     checks = {
         (key, c["name"]): c
@@ -58,14 +62,19 @@ def test_every_asset_the_run_builds_is_materialised_and_every_check_evaluated(ui
         for c in n["assetChecksOrError"]["checks"]
     }
     assert len(checks) > 40  # 12 checks on the feeds, 6 on the marts and audit, and dbt's tests
-    unevaluated = [k for k, c in checks.items() if (c["executionForLatestMaterialization"] or {}).get("runId") != run_id]
+    unevaluated = [
+        k for k, c in checks.items() if (c["executionForLatestMaterialization"] or {}).get("runId") != run_id
+    ]
     assert unevaluated == []
     statuses = {k: c["executionForLatestMaterialization"]["status"] for k, c in checks.items()}
     assert statuses[("send_logs", "lake_expectations")] == "SUCCEEDED"
     assert statuses[("dlrs", "ingest_report")] == "FAILED"  # a WARN: the generator's few malformed receipts
     assert statuses[("marts/mart_campaign_summary", "marts_contract")] == "SUCCEEDED"
     blocking = {k for k, c in checks.items() if c["blocking"]}
-    assert {("send_logs", "lake_expectations"), ("marts/fct_launch_contacts", "contacts_contract")} <= blocking
+    assert {
+        ("send_logs", "lake_expectations"),
+        ("marts/fct_launch_contacts", "contacts_contract"),
+    } <= blocking
     assert ("marts/mart_campaign_summary", "declared_list_size") not in blocking
 
 

@@ -25,7 +25,9 @@ class ContactListExport(dg.Config):
 def _files_table(written: list[ExportedList]) -> dg.TableMetadataValue:
     return dg.MetadataValue.table(
         records=[
-            dg.TableRecord({"launch_id": w.launch_id, "list": w.list_name, "contacts": w.rows, "path": str(w.path)})
+            dg.TableRecord(
+                {"launch_id": w.launch_id, "list": w.list_name, "contacts": w.rows, "path": str(w.path)}
+            )
             for w in written
         ],
         schema=dg.TableSchema(
@@ -42,7 +44,9 @@ def _files_table(written: list[ExportedList]) -> dg.TableMetadataValue:
 def _preview(exported: ExportedList) -> dg.TableMetadataValue:
     return dg.MetadataValue.table(
         records=[dg.TableRecord({"contact_id": c, "phone_e164": p or ""}) for c, p in exported.preview],
-        schema=dg.TableSchema(columns=[dg.TableColumn("contact_id", "string"), dg.TableColumn("phone_e164", "string")]),
+        schema=dg.TableSchema(
+            columns=[dg.TableColumn("contact_id", "string"), dg.TableColumn("phone_e164", "string")]
+        ),
     )
 
 
@@ -57,7 +61,9 @@ def contact_list_export(context: dg.AssetExecutionContext, config: ContactListEx
     """
     paths = resolve_paths()
     if not paths.warehouse.exists():
-        raise dg.Failure(description=f"no published warehouse at {paths.warehouse}: run the update_warehouse job first")
+        raise dg.Failure(
+            description=f"no published warehouse at {paths.warehouse}: run the update_warehouse job first"
+        )
     try:
         written = export_lists(
             paths.warehouse,
@@ -69,7 +75,9 @@ def contact_list_export(context: dg.AssetExecutionContext, config: ContactListEx
     except ExportError as exc:
         raise dg.Failure(description=str(exc)) from exc
     for exported in written:
-        context.log.info(f"{exported.launch_id} {exported.list_name}: {exported.rows:,} contacts → {exported.path}")
+        context.log.info(
+            f"{exported.launch_id} {exported.list_name}: {exported.rows:,} contacts → {exported.path}"
+        )
     if not written:
         context.log.info("no launch's contacts changed since the last export: nothing to write")
     metadata: dict[str, object] = {

@@ -32,12 +32,17 @@ class WarehouseTranslator(DagsterDbtTranslator):
     in), and a table of the `lake` source is the landing feed of the same name."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source" and dbt_resource_props["source_name"] == LAKE_SOURCE:
+        if (
+            dbt_resource_props["resource_type"] == "source"
+            and dbt_resource_props["source_name"] == LAKE_SOURCE
+        ):
             return dg.AssetKey(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_resource_props.get("config", {}).get("schema") or super().get_group_name(dbt_resource_props)
+        return dbt_resource_props.get("config", {}).get("schema") or super().get_group_name(
+            dbt_resource_props
+        )
 
 
 class BuildConfig(dg.Config):
@@ -67,7 +72,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Bui
     started = time.perf_counter()
     with rebuild.lake_turn(paths.lake):  # no partition is written while dbt reads the lake
         why = rebuild.reasons(paths, asked=config.full_refresh)
-        say(context.log, f"dbt: full rebuild ({'; '.join(why)})" if why else "dbt: incremental build of what is new")
+        say(
+            context.log,
+            f"dbt: full rebuild ({'; '.join(why)})" if why else "dbt: incremental build of what is new",
+        )
         args = build_args(
             full_refresh=bool(why),
             subset=context.is_subset,
@@ -83,7 +91,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Bui
         rebuild.record_build(paths)
     keep_partial_parse(invocation.target_path)
     prune_run_targets(invocation.target_path)
-    say(context.log, f"dbt built {built} models and seeds, ran {tested} tests in {time.perf_counter() - started:.1f}s")
+    say(
+        context.log,
+        f"dbt built {built} models and seeds, ran {tested} tests in {time.perf_counter() - started:.1f}s",
+    )
 
 
 PARSE_STATE = "partial_parse.msgpack"
@@ -119,4 +130,3 @@ def prune_run_targets(run_target: Path, keep: int = RUN_TARGETS_KEPT) -> list[Pa
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
-

@@ -131,9 +131,11 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
         "suspicious_receipts",
         "Final receipts dated before their send, in the future or before 2000: a carrier's clock off. "
         "Reported (WARN, naming them); the messages keep the status their receipts give.",
-        lambda r: f"receipt {r['provider']} {r['provider_message_id']} (launch {r['launch_id']}, contact "
-        f"{r['contact_id']}): {r['problem']}: done {r['final_receipt_at']}, sent {r['submitted_at']}; "
-        f"counted {r['reached_status']}",
+        lambda r: (
+            f"receipt {r['provider']} {r['provider_message_id']} (launch {r['launch_id']}, contact "
+            f"{r['contact_id']}): {r['problem']}: done {r['final_receipt_at']}, sent {r['submitted_at']}; "
+            f"counted {r['reached_status']}"
+        ),
     ),
     _left_over("quarantine_summary", "Rows refused by ingestion, per feed and reason (WARN)."),
 ]
@@ -142,7 +144,9 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
 @dg.multi_asset_check(
     specs=[spec for spec, _ in MART_CHECKS], can_subset=True, name="mart_checks", pool=WAREHOUSE_POOL
 )
-def mart_checks(context: dg.AssetCheckExecutionContext, validator: Validator) -> Iterator[dg.AssetCheckResult]:
+def mart_checks(
+    context: dg.AssetCheckExecutionContext, validator: Validator
+) -> Iterator[dg.AssetCheckResult]:
     """GX on the marts and audit tables the build wrote, in one step.
 
     Dagster runs steps one at a time; here, while the GX worker validates one
@@ -191,4 +195,3 @@ def _publishes(context: dg.AssetCheckExecutionContext) -> bool:
     """Whether this run goes on to publish (a run of the checks alone does not stage a file)."""
     selection = context.run.asset_selection
     return not selection or dg.AssetKey("published_warehouse") in selection  # none named: all of the job
-

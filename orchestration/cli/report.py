@@ -59,7 +59,9 @@ def check_lines(evaluations: Iterable[Any]) -> list[str]:
             continue
         level = "FAILED" if check.severity.value == "ERROR" else "warning"
         metadata = dict(check.metadata)
-        problems = _value(metadata, "problems") or [_value(metadata, "summary") or check.description or "failed"]
+        problems = _value(metadata, "problems") or [
+            _value(metadata, "summary") or check.description or "failed"
+        ]
         lines.append(f"{level}: {check.asset_key.to_user_string()} {check.check_name}:")
         lines += [f"    {problem}" for problem in problems]
     return lines
@@ -67,7 +69,9 @@ def check_lines(evaluations: Iterable[Any]) -> list[str]:
 
 def data_docs(evaluations: Iterable[Any]) -> str | None:
     """The Data Docs index the run's checks link to, if any."""
-    return next((_value(dict(c.metadata), "data_docs") for c in evaluations if "data_docs" in c.metadata), None)
+    return next(
+        (_value(dict(c.metadata), "data_docs") for c in evaluations if "data_docs" in c.metadata), None
+    )
 
 
 def summary_table(warehouse: Path) -> list[str]:

@@ -25,7 +25,9 @@ def check_writable(path: Path, what: str) -> None:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"cannot write the {what} at {path} ({exc.strerror}): choose a writable path") from exc
+        raise UserError(
+            f"cannot write the {what} at {path} ({exc.strerror}): choose a writable path"
+        ) from exc
 
 
 def check_not_locked(db: Path) -> None:
@@ -155,7 +157,9 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
         docs = report.data_docs(evaluations)
         if docs:
             print(f"Data Docs: {docs}")
-        recorded = "" if args.ephemeral else f"; recorded as run {result.run_id[:8]} in {instance.root_directory}"
+        recorded = (
+            "" if args.ephemeral else f"; recorded as run {result.run_id[:8]} in {instance.root_directory}"
+        )
         if not result.success:
             failed = failure(result)
             ingesting = any(e.step_key == "landing_feeds" for e in result.get_step_failure_events())
@@ -170,6 +174,8 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
         print(text)
     print(f"\nmarts:  .venv/bin/duckdb -readonly {paths.warehouse}  (schemas marts, audit; Parquet in "
           f"{paths.warehouse.parent / 'parquet'})")  # fmt: skip
-    print(f"docs:   {paths.warehouse.parent / 'docs' / 'index.html'} (every column), {paths.reports / 'index.html'} (the campaigns)")
+    print(
+        f"docs:   {paths.warehouse.parent / 'docs' / 'index.html'} (every column), {paths.reports / 'index.html'} (the campaigns)"
+    )
     print("UI:     .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
     return 0

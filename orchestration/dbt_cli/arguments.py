@@ -13,7 +13,9 @@ from __future__ import annotations
 UNCHANGED_IN_INCREMENTAL_BUILDS = "path:seeds path:models/staging,resource_type:model"
 
 
-def build_args(*, full_refresh: bool, subset: bool, log_file: bool = False, write_json: bool = False) -> list[str]:
+def build_args(
+    *, full_refresh: bool, subset: bool, log_file: bool = False, write_json: bool = False
+) -> list[str]:
     """`dbt build` arguments (dagster-dbt adds the selection of the assets being materialised).
 
     - `full_refresh`: rebuild every model from the whole lake (`--full-refresh`);

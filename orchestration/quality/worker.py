@@ -42,7 +42,11 @@ class SuiteRunner(Protocol):
     """What a run's checks call: run one suite; render the pages of those run so far, soon."""
 
     def run(
-        self, name: str, frame: pl.DataFrame, expectations: list[Expectation], id_columns: list[str] | None = None
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
     ) -> SuiteResult: ...
 
     def render_soon(self) -> None: ...
@@ -59,7 +63,11 @@ class _Here:
         self._lock = threading.Lock()  # a GX context is not made for threads
 
     def run(
-        self, name: str, frame: pl.DataFrame, expectations: list[Expectation], id_columns: list[str] | None = None
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
     ) -> SuiteResult:
         with self._lock:
             return self.suites.run(name, frame, expectations, id_columns)
@@ -83,7 +91,9 @@ class _InWorker:
     pickling them through the connection. If the worker goes away, suites run here.
     """
 
-    def __init__(self, conn: Connection, scratch: Path, docs_dir: Path | None, process: subprocess.Popen) -> None:
+    def __init__(
+        self, conn: Connection, scratch: Path, docs_dir: Path | None, process: subprocess.Popen
+    ) -> None:
         self.process = process
         self._conn = conn
         self._scratch = scratch
@@ -101,7 +111,11 @@ class _InWorker:
         return value
 
     def run(
-        self, name: str, frame: pl.DataFrame, expectations: list[Expectation], id_columns: list[str] | None = None
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
     ) -> SuiteResult:
         if not self._gone:
             path = self._scratch / f"{secrets.token_hex(8)}.arrow"

@@ -88,9 +88,13 @@ def read_launches(warehouse: Path) -> list[Launch]:
             ).fetchall()
         ]
         by_id = {launch.launch_id: launch for launch in launches}
-        for launch_id, reason, contacts in con.execute("select * from marts.mart_not_sent_reasons").fetchall():
+        for launch_id, reason, contacts in con.execute(
+            "select * from marts.mart_not_sent_reasons"
+        ).fetchall():
             by_id[launch_id].reasons[reason] = contacts
-        for launch_id, status, contacts in con.execute("select * from marts.mart_reached_statuses").fetchall():
+        for launch_id, status, contacts in con.execute(
+            "select * from marts.mart_reached_statuses"
+        ).fetchall():
             by_id[launch_id].statuses[status] = contacts
     finally:
         con.close()
@@ -112,7 +116,9 @@ def bars(rows: list[tuple[str, int, str]], whole: int, label_width: int = 190, w
     plot = width - label_width - 110
     longest = max((count for _, count, _ in rows), default=0)
     height = len(rows) * (bar_h + gap) + gap
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+    ]
     for i, (label, count, colour) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         length = round(plot * count / longest) if longest else 0
@@ -131,8 +137,12 @@ def trend(days: list[tuple[str, int, float | None]], width: int = 560, height: i
     plot_w, plot_h = width - left - 40, height - bottom - top
     most = max((sent for _, sent, _ in days), default=0) or 1
     step = plot_w / max(len(days), 1)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>')
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+    ]
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>'
+    )
     points = []
     for i, (day, sent, rate) in enumerate(days):
         x = left + i * step
@@ -146,7 +156,9 @@ def trend(days: list[tuple[str, int, float | None]], width: int = 560, height: i
         if rate is not None:
             y = top + plot_h * (1 - rate)
             points.append(f"{x + step / 2:.1f},{y:.1f}")
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{y - 6:.1f}" text-anchor="middle" class="small">{100 * rate:.1f}%</text>')
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{y - 6:.1f}" text-anchor="middle" class="small">{100 * rate:.1f}%</text>'
+            )
     if points:
         parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#2e7d32" stroke-width="2"/>')
     parts.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" class="small">100%</text>')
@@ -199,14 +211,17 @@ def launch_page(launch: Launch) -> str:
         f'<p class="muted">launch {_e(launch.launch_id)} · campaign {_e(launch.campaign_id)} · '
         f"{_e(launch.campaign_type)}{' · program ' + _e(launch.program_id) if launch.program_id else ''} · "
         f"launched {_e(launch.launched_at)}</p>"
-        '<div class="tiles">' + "".join(f'<div class="tile">{_e(k)}<b>{_e(v)}</b></div>' for k, v in tiles) + "</div>"
-        "<h2>Delivery funnel</h2><p class=\"muted\">shares of the launch list</p>"
+        '<div class="tiles">'
+        + "".join(f'<div class="tile">{_e(k)}<b>{_e(v)}</b></div>' for k, v in tiles)
+        + "</div>"
+        '<h2>Delivery funnel</h2><p class="muted">shares of the launch list</p>'
         + bars(funnel, launch.launch_list_size)
         + f"<h2>Number of SMS not sent</h2><p>{launch.not_sent:,} of the original launch list of "
-        f"{launch.launch_list_size:,} contacts (shares of the launch list)</p>" + bars(reasons, launch.launch_list_size)
+        f"{launch.launch_list_size:,} contacts (shares of the launch list)</p>"
+        + bars(reasons, launch.launch_list_size)
         + f"<h2>Number of contacts reached</h2><p>{launch.sent:,} sent (shares of the SMS sent)</p>"
         + bars(statuses, launch.sent)
-        + f"<p class=\"muted\">{launch.opted_out_by_keyword:,} opted out by keyword</p>"
+        + f'<p class="muted">{launch.opted_out_by_keyword:,} opted out by keyword</p>'
     )
     return _page(f"{launch.title} ({launch.launch_id})", body)
 
@@ -241,7 +256,7 @@ def index_page(launches: list[Launch], generated: dt.datetime) -> str:
     for launch in launches:
         if launch.campaign_type == "automated":
             programs[launch.program_id or launch.campaign_id].append(launch)
-    body = f"<h1>SMS campaigns</h1><p class=\"muted\">from the published marts, {_e(generated.isoformat(timespec='seconds'))}</p>"
+    body = f'<h1>SMS campaigns</h1><p class="muted">from the published marts, {_e(generated.isoformat(timespec="seconds"))}</p>'
     body += f"<h2>Batch campaigns ({len(batch)})</h2>" + (_launch_rows(batch) if batch else "<p>none</p>")
     body += f"<h2>Automated programs ({len(programs)})</h2>"
     for program, runs in sorted(programs.items()):

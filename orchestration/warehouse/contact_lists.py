@@ -109,21 +109,30 @@ def _read_state(root: Path) -> dict[str, str]:
 
 
 def chosen_launches(
-    launches: dict[str, tuple[str, str]], state: dict[str, str], launch_id: str | None, campaign_id: str | None
+    launches: dict[str, tuple[str, str]],
+    state: dict[str, str],
+    launch_id: str | None,
+    campaign_id: str | None,
 ) -> list[str]:
     """The launches to export: the one named, every launch of the campaign named, or (neither named)
     those whose contacts changed since they were last exported."""
     if launch_id is not None:
         if launch_id not in launches:
-            raise ExportError(f"launch {launch_id!r} has no contacts in the published warehouse; {_known(list(launches), 'launches')}")
+            raise ExportError(
+                f"launch {launch_id!r} has no contacts in the published warehouse; {_known(list(launches), 'launches')}"
+            )
         if campaign_id is not None and launches[launch_id][0] != campaign_id:
-            raise ExportError(f"launch {launch_id!r} belongs to campaign {launches[launch_id][0]!r}, not {campaign_id!r}")
+            raise ExportError(
+                f"launch {launch_id!r} belongs to campaign {launches[launch_id][0]!r}, not {campaign_id!r}"
+            )
         return [launch_id]
     if campaign_id is not None:
         found = [launch for launch, (campaign, _) in launches.items() if campaign == campaign_id]
         if not found:
             campaigns = sorted({campaign for campaign, _ in launches.values()})
-            raise ExportError(f"campaign {campaign_id!r} has no contacts in the published warehouse; {_known(campaigns, 'campaigns')}")
+            raise ExportError(
+                f"campaign {campaign_id!r} has no contacts in the published warehouse; {_known(campaigns, 'campaigns')}"
+            )
         return found
     return [launch for launch, (_, digest) in launches.items() if state.get(launch) != digest]
 

@@ -193,7 +193,9 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, counts: dict[str, int], folde
         schema, table = name.split(".")
         (folder / schema).mkdir(parents=True, exist_ok=True)
         target = folder / schema / f"{table}.parquet"
-        con.execute(f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd)")
+        con.execute(
+            f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd)"
+        )
 
 
 def _remove_parquet_builds(published: Path, keep: str | None) -> None:
