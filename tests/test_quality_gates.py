@@ -183,7 +183,7 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     """Two arrival days, one row from the future in each: checked a row at a time (as a cold run
     checks millions, a slice at a time), the one result counts both rows, as one pass would."""
     from ingestion.lake import partition_path, write_partition
-    from orchestration.checks import lake
+    from orchestration.checks import lake, validator
     from orchestration.checks.validator import Validator
 
     monkeypatch.setenv("SMS_DATA_DIR", str(tmp_path))
@@ -202,7 +202,7 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     )
 
     def failed(check_rows: int) -> tuple[bool, list]:
-        monkeypatch.setattr(lake, "CHECK_ROWS", check_rows)
+        monkeypatch.setattr(validator, "CHECK_ROWS", check_rows)
         result = lake.lake_check(Validator(in_worker=False), "send_logs", partitions, files)
         return result.passed, result.metadata["problems"].value
 

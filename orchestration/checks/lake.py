@@ -12,10 +12,9 @@ from ingestion.feeds import FEEDS
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import Validator
 from orchestration.quality import suites
-from orchestration.quality.validation import SuiteResult, wanted_columns
+from orchestration.quality.validation import wanted_columns
 
 LAKE_EXPECTATIONS, INGEST_REPORT = "lake_expectations", "ingest_report"
-CHECK_ROWS = 1_000_000  # rows one GX validation gets: GX copies its pandas frame per expectation
 
 
 def check_specs(feed: str) -> list[dg.AssetCheckSpec]:
@@ -42,9 +41,9 @@ def lake_check(
 ) -> dg.AssetCheckResult:
     """GX on the rows just ingested (keys, enums, timestamps, E.164) and on the per-file accounting.
 
-    The rows are read back from the lake partitions the run wrote, `CHECK_ROWS` at a time
-    and only the columns the expectations read, so that a check's memory is a slice's,
-    whatever the history a cold run ingests; the slices' results make one.
+    The rows are read back from the lake partitions the run wrote, one partition and only
+    the columns the expectations read at a time, and checked a slice at a time, so that a
+    check's memory is a slice's whatever the history a cold run ingests.
     """
     if files.height == 0:
         return dg.AssetCheckResult(
@@ -55,23 +54,20 @@ def lake_check(
         )
     declared = FEEDS[feed]
     rows_suite = suites.lake_rows(declared, dt.datetime.now(dt.UTC))
+    schemas = {path: pl.read_parquet_schema(path) for path in partitions}
+    problems = [
+        f"{path.parent.name}: {problem}"
+        for path, schema in schemas.items()
+        for problem in suites.schema_problems(pl.DataFrame(schema=schema), declared)
+    ]
     columns = wanted_columns(rows_suite)
-    problems: list[str] = []
-    row_results: list[SuiteResult] = []
-    for path in partitions:
-        schema = pl.read_parquet_schema(path)
-        problems += [
-            f"{path.parent.name}: {p}" for p in suites.schema_problems(pl.DataFrame(schema=schema), declared)
-        ]
-        present = [c for c in columns if c in schema]
-        frame = pl.read_parquet(path, columns=present)
-        for start in range(0, max(frame.height, 1), CHECK_ROWS):
-            row_results.append(validator.run(f"lake_{feed}", frame.slice(start, CHECK_ROWS), rows_suite))
-        del frame
-    header = pl.DataFrame(schema=pl.read_parquet_schema(partitions[0])) if partitions else pl.DataFrame()
+    rows = (
+        pl.read_parquet(path, columns=[c for c in columns if c in schema]) for path, schema in schemas.items()
+    )
+    header = pl.DataFrame(schema=next(iter(schemas.values()))) if schemas else pl.DataFrame()
     results = [
         validator.run(f"lake_{feed}_columns", header, suites.lake_columns(declared)),
-        *([SuiteResult.merged(row_results)] if row_results else []),
+        validator.run_sliced(f"lake_{feed}", rows, rows_suite),
         validator.run(
             f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), ["file"]
         ),

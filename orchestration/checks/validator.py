@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 import polars as pl
@@ -12,6 +12,8 @@ from pydantic import PrivateAttr
 from orchestration.paths import resolve_paths
 from orchestration.quality.validation import Expectation, SuiteResult, run_suite
 from orchestration.quality.worker import SuiteRunner, validating
+
+CHECK_ROWS = 1_000_000  # rows one GX validation gets: GX copies its pandas frame once per expectation
 
 
 class Validator(dg.ConfigurableResource):
@@ -48,6 +50,23 @@ class Validator(dg.ConfigurableResource):
         if self._runner is None:  # used outside a run (a test, a script): here, page rendered now
             return run_suite(name, frame, expectations, resolve_paths().data_docs, id_columns)
         return self._runner.run(name, frame, expectations, id_columns)
+
+    def run_sliced(
+        self,
+        name: str,
+        frames: Iterable[pl.DataFrame],
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
+    ) -> SuiteResult:
+        """One suite over rows too many to check at once: `CHECK_ROWS` at a time, frame after
+        frame (read lazily by the caller; at least one, empty or not), the slices' results
+        added up into one."""
+        results = [
+            self.run(name, frame.slice(start, CHECK_ROWS), expectations, id_columns)
+            for frame in frames
+            for start in range(0, max(frame.height, 1), CHECK_ROWS)
+        ]
+        return SuiteResult.merged(results)
 
     def render_soon(self) -> None:
         """Start rendering the pages of the suites run so far (the run's last checks are done)."""

@@ -74,7 +74,7 @@ class SuiteResult:
                 )
                 seen.unexpected += f.unexpected
                 seen.sample = (seen.sample + f.sample)[:SAMPLE_SIZE]
-        first = parts[0]
+        first = parts[0]  # there is always one: a suite runs on at least one (perhaps empty) frame
         return cls(
             first.suite, sum(p.rows for p in parts), first.evaluated, list(failures.values()), first.docs
         )
