@@ -60,7 +60,7 @@ with send_rows as (
     from read_parquet('{root}/send_logs/*/*.parquet', union_by_name = true)
 ),
 deciding as (
-    select *, cast(logged_at as timestamptz) as logged_ts
+    select *, cast(logged_at as timestamptz) as logged_ts, {_phone("phone")} as phone_e164
     from send_rows
     qualify row_number() over (partition by launch_id, contact_id order by cast(logged_at as timestamptz) desc, event_id desc) = 1
 ),
@@ -121,11 +121,11 @@ stops as (
           in (select keyword from keywords)
 ),
 sends as (
-    select launch_id, contact_id, {_phone("phone")} as phone, logged_ts
+    select launch_id, phone_e164 as phone, logged_ts
     from deciding where nullif(submit_result, '') is not null
 ),
-attributed as (
-    select sends.launch_id, sends.contact_id
+attributed as (  -- a stop goes to a launch; every contact of it with that phone opted out
+    select sends.launch_id, sends.phone
     from stops
     join sends on sends.phone = stops.phone
         and sends.logged_ts <= stops.received_ts and sends.logged_ts >= stops.received_ts - interval 7 day
@@ -150,7 +150,7 @@ contacts as (
             else 'soft_bounced'
         end as reached,
         unsubscribed.contact_id is not null as unsubscribed,
-        exists (select 1 from attributed a where a.launch_id = list.launch_id and a.contact_id = list.contact_id)
+        exists (select 1 from attributed a where a.launch_id = list.launch_id and a.phone = d.phone_e164)
             as keyword
     from list
     left join deciding d on d.launch_id = list.launch_id and d.contact_id = list.contact_id
