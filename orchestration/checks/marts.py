@@ -55,7 +55,7 @@ def _read_in_batches(sql: str) -> Iterator[pl.DataFrame]:
     """A query's rows a batch at a time (a cold build's contacts are every contact there is)."""
     con = duckdb.connect(str(resolve_paths().build_db), read_only=True)
     try:
-        reader = con.execute(sql).fetch_record_batch(CHECK_ROWS)
+        reader = con.sql(sql).to_arrow_reader(CHECK_ROWS)
         empty = True
         for batch in reader:
             frame = pl.from_arrow(batch)
