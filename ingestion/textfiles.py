@@ -186,13 +186,6 @@ def iter_lines(path: Path) -> Iterator[Lines]:
     yield batch(error)
 
 
-def read_lines(path: Path) -> Lines:
-    """A whole text landing file as numbered lines (for files known to be small)."""
-    batches = list(iter_lines(path))
-    frame = pl.concat([b.frame for b in batches])
-    return Lines(frame, [r for b in batches for r in b.rejects], batches[-1].file_error)
-
-
 def split_lines(data: bytes) -> Lines:
     """Split a file's bytes into numbered lines; strips a UTF-8 BOM and CR of CRLF endings."""
     return split_block(data.removeprefix(b"\xef\xbb\xbf"), 1)
