@@ -209,3 +209,17 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     in_slices, at_once = failed(1), failed(1_000_000)
     assert in_slices == at_once
     assert in_slices == (False, ["lake_send_logs: expect_column_values_to_be_between(logged_at) on 2 rows"])
+
+
+def test_checked_rows_are_gathered_into_slices_in_order() -> None:
+    """Partitions of 3, 0, 5 and 1 rows checked 4 at a time: three validations, not four, the rows
+    in their order; no rows at all is still one (empty) validation, so the suite's columns are seen."""
+    from orchestration.checks.validator import slices
+
+    frames = [pl.DataFrame({"n": list(range(k))}) for k in (3, 0, 5, 1)]
+    parts = list(slices(frames, 4))
+    assert [p.height for p in parts] == [4, 4, 1]
+    assert pl.concat(parts)["n"].to_list() == [0, 1, 2, 0, 1, 2, 3, 4, 0]
+    assert [p.height for p in slices(frames, 100)] == [9]
+    [empty] = slices([pl.DataFrame(schema={"n": pl.Int64})], 4)
+    assert empty.schema == pl.Schema({"n": pl.Int64}) and empty.height == 0

@@ -16,6 +16,27 @@ from orchestration.quality.worker import SuiteRunner, validating
 CHECK_ROWS = 1_000_000  # rows one GX validation gets: GX copies its pandas frame once per expectation
 
 
+def slices(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The rows of `frames`, in order, as frames of `rows` rows (the last one shorter; one empty
+    frame when there are no rows at all), holding no more than a slice and a frame at a time."""
+    held: list[pl.DataFrame] = []
+    count, emitted, schema = 0, False, None
+    for frame in frames:
+        schema = frame.schema if schema is None else schema
+        if frame.height:
+            held.append(frame)
+            count += frame.height
+        while count >= rows:
+            gathered = pl.concat(held, how="diagonal_relaxed")
+            yield gathered.head(rows)
+            emitted, rest = True, gathered.slice(rows)
+            held, count = ([rest] if rest.height else []), rest.height
+    if held:
+        yield pl.concat(held, how="diagonal_relaxed")
+    elif not emitted:
+        yield pl.DataFrame(schema=schema)
+
+
 class Validator(dg.ConfigurableResource):
     """Runs the Great Expectations suites behind the asset checks of one run.
 
@@ -58,14 +79,11 @@ class Validator(dg.ConfigurableResource):
         expectations: list[Expectation],
         id_columns: list[str] | None = None,
     ) -> SuiteResult:
-        """One suite over rows too many to check at once: `CHECK_ROWS` at a time, frame after
-        frame (read lazily by the caller; at least one, empty or not), the slices' results
-        added up into one."""
-        results = [
-            self.run(name, frame.slice(start, CHECK_ROWS), expectations, id_columns)
-            for frame in frames
-            for start in range(0, max(frame.height, 1), CHECK_ROWS)
-        ]
+        """One suite over rows too many to check at once, frame after frame (read lazily by the
+        caller; at least one, empty or not): the frames are gathered into slices of `CHECK_ROWS`
+        (a validation has a cost of its own, whatever its size), and the slices' results added
+        up into one."""
+        results = [self.run(name, part, expectations, id_columns) for part in slices(frames, CHECK_ROWS)]
         return SuiteResult.merged(results)
 
     def render_soon(self) -> None:
