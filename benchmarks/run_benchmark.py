@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -48,8 +49,10 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+@functools.cache
 def _role(pid: int, root: int) -> str:
-    """What a process of the run is, from its command line (a forked dbt build shares its server's)."""
+    """What a process of the run is, from its command line (a forked dbt build shares its server's);
+    read once per process: every read of /proc is CPU taken from the run being measured."""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
@@ -115,7 +118,7 @@ class Timed:
 
 def timed_run(env: dict) -> Timed:
     """Wall seconds, CPU seconds of the run's processes (all are waited for: the GX worker, the dbt
-    forkserver and its builds), and, sampled every 0.1 s, each process's peak and their summed RSS."""
+    forkserver and its builds), and, sampled every 0.25 s, each process's peak and their summed RSS."""
     cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)
@@ -126,7 +129,7 @@ def timed_run(env: dict) -> Timed:
         nonlocal summed
         while proc.poll() is None:
             summed = max(summed, tree_memory_mib(proc.pid, peaks))
-            time.sleep(0.1)
+            time.sleep(0.25)  # peaks are the kernel's high-water marks: sampling often adds nothing
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
