@@ -117,24 +117,26 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproces
     return root, done
 
 
+def _published_rows(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 def test_every_form_gives_the_contracts_status_and_done_time(published) -> None:
     root, _ = published
-    con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
-    rows = con.execute(
-        "select contact_id, reached_status, timezone('UTC', final_receipt_at) from marts.fct_launch_contacts"
-    ).fetchall()
-    con.close()
+    rows = _published_rows(
+        root,
+        "select contact_id, reached_status, timezone('UTC', final_receipt_at) from marts.fct_launch_contacts",
+    )
     got = {contact: (status, at.isoformat() if at else None) for contact, status, at in rows}
     assert got == EXPECTED
 
 
 def test_only_receipts_without_an_id_or_state_are_quarantined(published) -> None:
     root, _ = published
-    con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
-    reasons = con.execute(
-        "select reason, entries from audit.quarantine_summary where feed = 'dlrs'"
-    ).fetchall()
-    con.close()
+    reasons = _published_rows(
+        root, "select reason, entries from audit.quarantine_summary where feed = 'dlrs'"
+    )
     assert sorted(reasons) == [
         ("provider_message_id is missing", 1),
         ("stat 'LOST' is not one of ENROUTE/ACCEPTD/DELIVRD/UNKNOWN/EXPIRED/DELETED/UNDELIV/REJECTD", 1),
@@ -143,11 +145,9 @@ def test_only_receipts_without_an_id_or_state_are_quarantined(published) -> None
 
 def test_a_receipt_from_a_clock_years_off_is_reported_without_blocking_the_publish(published) -> None:
     root, done = published
-    con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
-    suspicious = con.execute(
-        "select contact_id, problem, reached_status from audit.suspicious_receipts order by contact_id"
-    ).fetchall()
-    con.close()
+    suspicious = _published_rows(
+        root, "select contact_id, problem, reached_status from audit.suspicious_receipts order by contact_id"
+    )
     assert suspicious == [
         ("r14", "done more than 10 minutes before the message was sent", "delivery_successful"),
         ("r15", "done in the future", "delivery_successful"),
