@@ -119,8 +119,8 @@ def iter_lines(path: Path) -> Iterator[Lines]:
     next_line = 1  # the number of the line that starts `carry`
     carry = b""
     long: _LongLine | None = None
-    blocks: list[tuple[int, bytes]] = []  # (first line, complete lines), contiguous runs
-    held = 0
+    blocks: list[bytes] = []  # complete lines, contiguous, the first numbered `first_held`
+    first_held = held = 0
     frames: list[pl.DataFrame] = []
     rejects: list[Reject] = []
     started = False
@@ -128,8 +128,7 @@ def iter_lines(path: Path) -> Iterator[Lines]:
     def flush() -> None:
         nonlocal blocks, held
         if blocks:
-            first = blocks[0][0]
-            lines = split_block(b"".join(b for _, b in blocks), first)
+            lines = split_block(b"".join(blocks), first_held)
             frames.append(lines.frame)
             rejects.extend(lines.rejects)
         blocks, held = [], 0
@@ -157,7 +156,8 @@ def iter_lines(path: Path) -> Iterator[Lines]:
         last = data.rfind(b"\n")
         complete, carry = (data[: last + 1], data[last + 1 :]) if last >= 0 else (b"", data)
         if complete:
-            blocks.append((next_line, complete))
+            first_held = first_held if blocks else next_line
+            blocks.append(complete)
             held += len(complete)
             next_line += complete.count(b"\n")
         if len(carry) > MAX_LINE_BYTES:
@@ -178,7 +178,8 @@ def iter_lines(path: Path) -> Iterator[Lines]:
                 )
             )
         else:  # a last line without its newline
-            blocks.append((next_line, carry))
+            first_held = first_held if blocks else next_line
+            blocks.append(carry)
     flush()
     error = chunks.error
     if chunks.produced == 0 and error is None and path.stat().st_size == 0:

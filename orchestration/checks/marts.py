@@ -6,6 +6,7 @@ published: a blocking check that fails keeps the published marts as they were.
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,11 +24,8 @@ from orchestration.warehouse import publish, rebuild
 
 
 def _read(sql: str) -> pl.DataFrame:
-    con = duckdb.connect(str(resolve_paths().build_db), read_only=True)
-    try:
+    with duckdb.connect(str(resolve_paths().build_db), read_only=True) as con:
         return con.sql(sql).pl()
-    finally:
-        con.close()
 
 
 SUMMARY = dg.AssetKey(["marts", "mart_campaign_summary"])
@@ -52,20 +50,14 @@ def declared_list_size(validator: Validator) -> dg.AssetCheckResult:
 
 
 def _read_in_batches(sql: str) -> Iterator[pl.DataFrame]:
-    """A query's rows a batch at a time (a cold build's contacts are every contact there is)."""
-    con = duckdb.connect(str(resolve_paths().build_db), read_only=True)
-    try:
+    """A query's rows a batch at a time (a cold build's contacts are every contact there is),
+    after an empty frame of its columns (so that a query without rows still shows them)."""
+    with duckdb.connect(str(resolve_paths().build_db), read_only=True) as con:
         reader = con.sql(sql).to_arrow_reader(CHECK_ROWS)
-        empty = True
-        for batch in reader:
-            frame = pl.from_arrow(batch)
+        for table in itertools.chain([reader.schema.empty_table()], reader):  # batch by batch
+            frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
-            empty = False
             yield frame
-        if empty:  # no rows: the columns still go through the suite
-            yield pl.DataFrame(pl.from_arrow(reader.schema.empty_table()))
-    finally:
-        con.close()
 
 
 def contacts_contract(validator: Validator) -> dg.AssetCheckResult:
