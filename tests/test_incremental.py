@@ -124,6 +124,10 @@ def test_when_a_build_must_start_from_the_whole_lake(tmp_path: Path) -> None:
     rebuild.record_build(paths)
     assert rebuild.reasons(paths) == []
     assert rebuild.reasons(paths, asked=True) == ["a full refresh was asked for"]
+    rebuild.begin_build(paths)  # a build that fails or is stopped after this point
+    assert rebuild.reasons(paths) == ["the last build did not finish"]
+    rebuild.record_build(paths)
+    assert rebuild.reasons(paths) == []
 
     rebuild.note_lake_change(paths.lake, "dlrs/date=2026-11-03 was ingested again")
     assert rebuild.reasons(paths) == ["dlrs/date=2026-11-03 was ingested again"]

@@ -152,7 +152,7 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
 
 def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     """The grain of fct_launch_contacts is a dbt test (not repeated in GX): when it fails, the
-    build fails and the published marts stay as they were."""
+    build fails and the published marts stay as they were; the next build starts from the lake."""
     landing = tmp_path / "landing"
     write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T10:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
@@ -160,11 +160,18 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    # a contact twice in the build database (as a faulty model would leave it); the next build is
-    # incremental and nothing new touches c1, so the duplicate stays for the dbt test to find
+    # c1's deciding send row twice in the build database, as a faulty merge would leave it: the
+    # next build is incremental, and c1's new receipt makes it decide c1 again, from both rows
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))
-    con.execute("insert into marts.fct_launch_contacts select * from marts.fct_launch_contacts")
+    con.execute(
+        "insert into intermediate.int_deciding_send_rows "
+        "select * replace ('e0' as event_id) from intermediate.int_deciding_send_rows"
+    )
     con.close()
+    write_file(landing, "dlrs", "2026-11-04", "d.jsonl", jsonl([
+        {"received_at": "2026-11-04T10:00:00Z", "provider": "p", "provider_message_id": "m1",
+         "stat": "DELIVRD", "err": "000", "done_at": "2026-11-04T09:59:00Z"},
+    ]))  # fmt: skip
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert (
@@ -173,7 +180,19 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     ), done.stdout[-3000:]
     assert "published marts were left unchanged" in done.stderr
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
-    assert con.execute("select contact_id from marts.fct_launch_contacts").fetchall() == [("c1",)]
+    assert con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall() == [
+        ("c1", "with_carrier")
+    ]
+    con.close()
+    # the incremental tests count only the keys a build wrote, so a failed build is never built
+    # on: the next run starts again from the whole lake, which decides c1 once
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "dbt: full rebuild (the last build did not finish)" in done.stdout
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
+    assert con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall() == [
+        ("c1", "delivery_successful")
+    ]
     con.close()
 
 

@@ -82,6 +82,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Bui
             log_file="DBT_LOG_LEVEL_FILE" in os.environ,
             write_json=os.environ.get("DBT_WRITE_JSON", "").lower() == "true",
         )
+        rebuild.begin_build(paths)
         invocation = dbt.cli(args, context=context)
         built = tested = 0
         for event in invocation.stream():

@@ -10,6 +10,9 @@ not change. A full rebuild (`dbt build --full-refresh`) is asked for when:
 - a lake partition that had been ingested was ingested again (a file added to or
   changed in an old arrival day) or removed: rows may have gone as well as come;
 - the lake is not the one the marts were last built from (wiped, or pointed elsewhere);
+- the last build did not finish (a dbt test failed, the run was stopped): the tests of
+  an incremental build look only at the keys it wrote (the `stamp` of
+  `unique_combination`), which holds only if every earlier build passed them;
 - the user asked (`sms-warehouse run --full-refresh`).
 
 State lives in two small files: `lake/_state/` (the lake's id, the pending-rebuild
@@ -82,6 +85,8 @@ def reasons(paths: Paths, asked: bool = False) -> list[str]:
     except (OSError, ValueError):
         return ["no record of the last build"]
     found = []
+    if last.get("unfinished"):
+        found.append("the last build did not finish")
     if last.get("project") != project_digest():
         found.append("the dbt project changed (models, seeds, macros or variables)")
     if last.get("lake_id") != lake_id(paths.lake):
@@ -91,6 +96,16 @@ def reasons(paths: Paths, asked: bool = False) -> list[str]:
     if changes:
         found.append(changes[0] + (f" (and {len(changes) - 1} more)" if len(changes) > 1 else ""))
     return found
+
+
+def begin_build(paths: Paths) -> None:
+    """Before a build writes: until `record_build`, the next build must be a full one."""
+    state = _build_state(paths)
+    try:
+        last = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return  # no record: the next build is a full one anyway
+    write_text_atomically(json.dumps({**last, "unfinished": True}), state)
 
 
 def record_build(paths: Paths) -> None:
