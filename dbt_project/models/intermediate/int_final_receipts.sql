@@ -1,13 +1,39 @@
 -- the winning final receipt per message: latest done_at (a receipt without a readable done date
 -- is placed by its received_at), a tie to the latest received_at;
 -- UNDELIV/REJECTD split into hard or soft bounce by the permanent-error seed.
--- Incremental: messages with a new receipt are decided again.
+-- Incremental: a message with a new receipt is decided again between its new receipts and the
+-- winner so far. The order below is total over what a receipt says (the last keys only break
+-- ties between receipts that agree on the rest), so the best of the winner and the new ones is
+-- the best of all its receipts, read without the history.
 {{ config(
     materialized='incremental', unique_key=['provider', 'provider_message_id'], incremental_strategy='delete+insert'
 ) }}
 
-with receipts as (
-    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id'], is_incremental()) }}
+with new_receipts as (
+    select provider, provider_message_id, stat, err_raw, err_code, done_at, received_at
+    from {{ ref('stg_dlrs') }}
+    {% if is_incremental() -%}
+    where ingested_at > {{ previous_watermark() }}
+    {%- endif %}
+),
+
+receipts as (
+    select * from new_receipts
+    {% if is_incremental() -%}
+    union all
+    select
+        winners.provider,
+        winners.provider_message_id,
+        winners.stat,
+        winners.err_raw,
+        winners.err_code,
+        winners.done_at,
+        winners.received_at
+    from {{ this }} as winners
+    semi join new_receipts
+        on winners.provider = new_receipts.provider
+        and winners.provider_message_id = new_receipts.provider_message_id
+    {%- endif %}
 ),
 
 states as (
@@ -32,7 +58,8 @@ ranked as (
         *,
         row_number() over (
             partition by provider, provider_message_id
-            order by coalesce(done_at, received_at) desc, received_at desc, stat, err_raw
+            order by
+                coalesce(done_at, received_at) desc, received_at desc, stat, err_raw nulls last, done_at desc nulls last
         ) as row_num
     from finals
 )
@@ -41,6 +68,7 @@ select
     ranked.provider,
     ranked.provider_message_id,
     ranked.stat,
+    ranked.err_raw,
     ranked.err_code,
     ranked.done_at,
     ranked.received_at,
