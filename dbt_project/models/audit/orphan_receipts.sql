@@ -1,10 +1,10 @@
 -- receipts whose (provider, message id) matches no send-log row yet: visible, never dropped.
--- Incremental: messages with a new receipt are looked at again; a message whose send-log row
+-- Incremental: the receipts ingested since the last build that match no send-log row are
+-- added (a message's earlier orphan receipts are already here); a message whose send-log row
 -- arrived since the last build stops being an orphan (the pre-hook lets go of its receipts).
 {{ config(
     materialized='incremental',
-    unique_key=['provider', 'provider_message_id'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     pre_hook="{% if is_incremental() %}
         delete from {{ this }} where (provider, provider_message_id) in (
             {{ changed_keys(ref('stg_send_logs'), ['provider', 'provider_message_id']) }}
@@ -13,7 +13,10 @@
 ) }}
 
 with receipts as (
-    {{ rows_of_changed_keys(ref('stg_dlrs'), ['provider', 'provider_message_id'], is_incremental()) }}
+    select * from {{ ref('stg_dlrs') }}
+    {% if is_incremental() -%}
+    where ingested_at > {{ previous_watermark() }}
+    {%- endif %}
 ),
 
 messages as (  -- on an incremental build, only the send-log messages of these receipts
