@@ -32,33 +32,34 @@ keyword_optouts as (
 ),
 
 {% if is_incremental() %}
+-- the keys below name each table again rather than the CTEs above: a CTE read twice is
+-- materialised whole, and these only need two columns of the rows that changed
 touched as (
     select launch_id, contact_id from {{ ref('int_launch_list') }}
     where _watermark > {{ previous_watermark() }}
     union
-    select deciding.launch_id, deciding.contact_id
-    from deciding
-    inner join receipts
-        on deciding.provider = receipts.provider and deciding.provider_message_id = receipts.provider_message_id
-    where receipts._watermark > {{ previous_watermark() }}
+    select sent.launch_id, sent.contact_id
+    from {{ ref('int_deciding_send_rows') }} as sent
+    inner join {{ ref('int_final_receipts') }} as new_receipts
+        on sent.provider = new_receipts.provider and sent.provider_message_id = new_receipts.provider_message_id
+    where new_receipts._watermark > {{ previous_watermark() }}
     union
     select launch_id, contact_id from unsubscribes
     where ingested_at > {{ previous_watermark() }}
     union
-    select deciding.launch_id, deciding.contact_id
-    from deciding
+    select sent.launch_id, sent.contact_id
+    from {{ ref('int_deciding_send_rows') }} as sent
     inner join keyword_optouts
-        on deciding.launch_id = keyword_optouts.launch_id and deciding.phone_e164 = keyword_optouts.from_phone_e164
+        on sent.launch_id = keyword_optouts.launch_id and sent.phone_e164 = keyword_optouts.from_phone_e164
     union
     select launch_id, contact_id from {{ this }}
     where opted_out_by_keyword
 ),
 
+-- a touched contact is on the launch list when it has a send-log or credit-block row (an
+-- unsubscribe click alone does not put it there): the joins below tell, without the whole list
 launch_list as (
-    select launch_list.*
-    from {{ ref('int_launch_list') }} as launch_list
-    semi join touched
-        on launch_list.launch_id = touched.launch_id and launch_list.contact_id = touched.contact_id
+    select touched.launch_id, touched.contact_id from touched
 ),
 {% else %}
 launch_list as (
@@ -85,6 +86,9 @@ decided as (
         on launch_list.launch_id = deciding.launch_id and launch_list.contact_id = deciding.contact_id
     left join credit
         on launch_list.launch_id = credit.launch_id and launch_list.contact_id = credit.contact_id
+    {% if is_incremental() -%}
+    where deciding.contact_id is not null or credit.contact_id is not null
+    {%- endif %}
 ),
 
 final as (
