@@ -135,10 +135,10 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     published = tmp_path / "warehouse" / "sms.duckdb"
     before = published.stat().st_mtime_ns
-    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))  # stamped as the newest build's
+    con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))  # stamped by a later build
     con.execute(
         "update marts.fct_launch_contacts set phone_e164 = '0612345678', "
-        "_watermark = current_timestamp + interval 1 day where contact_id = 'c1'"
+        "_watermark = _watermark + interval 1 microsecond where contact_id = 'c1'"
     )
     con.close()
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
@@ -148,6 +148,14 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     assert "published marts were left unchanged" in done.stderr
     assert published.stat().st_mtime_ns == before  # the published file was not replaced
     assert not staged_path(published).exists()  # nor a staged one left behind
+    # the next build writes another contact: c1, still not published, is checked again with it
+    write_file(landing, "send_logs", "2026-11-04", "s.csv", send_logs_csv([
+        "e2,2026-11-04T10:00:00Z,L2,C1,c2,0612345679,,accepted,p,m2,1",
+    ]))  # fmt: skip
+    done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "expect_column_values_to_match_regex(phone_e164) on 1 rows" in done.stdout
+    assert published.stat().st_mtime_ns == before
 
 
 def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:

@@ -217,20 +217,30 @@ def discard(published: Path) -> None:
     _remove_parquet_builds(published, keep=None)
 
 
-def _replace_since(build_db: Path, published: Path) -> str | None:
-    """The `_watermark` after which contacts must replace those of `published`; None: copy everything.
-
-    Known when `published` was last written from this build database (its state file says
-    so, and up to which `_watermark`), and only worth it when few contacts changed since.
-    """
+def _state_from(build_db: Path, published: Path) -> dict:
+    """What `published` holds, as its state file says, if it was published from `build_db` ({}: not known)."""
     try:
         state = json.loads(state_path(published).read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    return state if published.exists() and state.get("build_db") == str(build_db) else {}
+
+
+def published_watermark(build_db: Path, published: Path) -> str | None:
+    """The contacts' latest `_watermark` that `published` holds, when it was published from
+    `build_db`; None when not known (then it holds none of this build database's rows)."""
+    return _state_from(build_db, published).get("watermark")
+
+
+def _replace_since(build_db: Path, published: Path) -> str | None:
+    """The `_watermark` after which contacts must replace those of `published`; None: copy everything.
+
+    Known when `published` was last written from this build database (see
+    `published_watermark`), and only worth it when few contacts changed since.
+    """
+    state = _state_from(build_db, published)
     since = state.get("watermark")
-    if not published.exists() or state.get("build_db") != str(build_db) or since is None:
-        return None
-    if state.get("storage_version") != storage_version():  # the copy would keep the other format
+    if since is None or state.get("storage_version") != storage_version():  # a copy keeps its format
         return None
     con = duckdb.connect(str(build_db), read_only=True)
     try:
