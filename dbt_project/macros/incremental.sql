@@ -34,8 +34,13 @@
     semi join (
         {{ changed_keys(relation, keys, stamp) }}
     ) as changed
-        on {% for key in keys %}everything.{{ key }} = changed.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+        on {{ same_keys('everything', 'changed', keys) }}
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}
+{%- endmacro %}
+
+{# the join condition of two relations on the same key columns #}
+{% macro same_keys(left, right, keys) -%}
+    {% for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
 {%- endmacro %}

@@ -16,10 +16,10 @@ with written as (
 ),
 
 rows_of_written_keys as (
-    select {% for column in columns %}everything.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+    select everything.*
     from {{ model }} as everything
     semi join written
-        on {% for column in columns %}everything.{{ column }} = written.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+        on {{ same_keys('everything', 'written', columns) }}
 )
 
 select {{ keys }}, count(*) as n
