@@ -18,6 +18,7 @@ from ingestion.parquet_file import ParquetBatches
 from ingestion.parse_text import CsvParser, parse_jsonl
 from ingestion.phones import PhoneMemo
 from ingestion.smpp import parse_receipts
+from ingestion.spill import DUPLICATES_SCHEMA, SpillingRows, keep_first, memory_limit
 from ingestion.textfiles import RAW_KEEP_CHARS, Reject, iter_lines
 from ingestion.validate import validate
 
@@ -49,11 +50,31 @@ _SUFFIXES = {
 
 @dataclass
 class PartitionResult:
-    """What one partition yields: typed rows, quarantined rows, and per-file accounting."""
+    """What one partition yields: typed rows, quarantined rows, and per-file accounting.
 
-    rows: pl.DataFrame
+    `rows` is a frame in memory, or, for a partition that spilled past the memory limit,
+    a lazy scan of scratch files that `close()` removes: use the result as a context
+    manager (or call `close()`) once its rows are written.
+    """
+
+    rows: pl.DataFrame | pl.LazyFrame
     quarantine: pl.DataFrame
     files: pl.DataFrame
+    _spill: SpillingRows | None = None
+
+    @property
+    def rows_kept(self) -> int:
+        return int(self.files["rows_kept"].sum())
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+
+    def __enter__(self) -> PartitionResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass
@@ -61,7 +82,6 @@ class _FileRead:
     """One file, read batch by batch: its typed good rows, its bad rows, and its accounting."""
 
     name: str
-    good: list[pl.DataFrame] = field(default_factory=list)  # typed columns + _line + _source_file
     bad: list[pl.DataFrame] = field(default_factory=list)  # _line, _raw, _source_file, reason
     rejects: list[Reject] = field(default_factory=list)  # lines that never became a row
     rows_read: int = 0
@@ -121,8 +141,8 @@ def _string_batches(feed: Feed, fmt: str, path: Path, read: _FileRead) -> Iterat
         read.error = "; ".join(e for e in (read.error, csv_rows.missing or csv_rows.warning) if e) or None
 
 
-def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
-    """Read, type and validate one file, batch by batch: what it holds never sets the memory."""
+def _read_file(feed: Feed, path: Path, name: str, good: SpillingRows) -> _FileRead:
+    """Read, type and validate one file, batch by batch, handing its good rows to `good`."""
     read = _FileRead(name)
     fmt = _format_of(feed, path)
     if fmt is None:
@@ -135,8 +155,8 @@ def _read_file(feed: Feed, path: Path, name: str) -> _FileRead:
         strings = strings.with_columns(pl.lit(name).alias("_source_file"))
         if feed.name == "dlrs":
             strings = parse_receipts(strings).drop("receipt")
-        good, bad = validate(strings, feed)
-        read.good.append(good)
+        typed, bad = validate(strings, feed)  # typed columns + _line + _source_file
+        good.add(typed)
         if bad.height:
             read.bad.append(bad)
     return read
@@ -161,30 +181,86 @@ def ingest_partition(
     day: str,
     phones: PhoneMemo | None = None,
     ingested_at: dt.datetime | None = None,
+    scratch: Path | None = None,
 ) -> PartitionResult:
     """Read, type, de-duplicate and normalise every file of `<landing>/<feed>/date=<day>/`.
 
     `phones` memoises E.164 answers across partitions and runs; by default a fresh
     one for the default region. Every row is stamped `_ingested_at` (default: now),
     which is how the dbt models find the rows that are new since their last build.
+    Past `SMS_INGEST_MEMORY_LIMIT` of typed rows the partition spills to a folder under
+    `scratch` (default: the system's temporary folder), see `ingestion.spill`.
     """
     feed = FEEDS[feed_name]
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
     arrival = dt.date.fromisoformat(day)
-    reads = [
-        _read_file(feed, p, f"{feed_name}/date={day}/{p.name}")
-        for p in partition_files(landing, feed_name, day)
-    ]
+    good = SpillingRows(feed.dedup_key, memory_limit(), scratch)
+    try:
+        reads = [
+            _read_file(feed, p, f"{feed_name}/date={day}/{p.name}", good)
+            for p in partition_files(landing, feed_name, day)
+        ]
+        rows, kept, duplicates = _first_rows(feed, good, arrival, ingested_at, phones)
+    except BaseException:
+        good.close()
+        raise
+    quarantine = _quarantine(feed_name, arrival, reads)
+    files = _accounting(feed_name, arrival, reads, kept, duplicates, quarantine)
+    return PartitionResult(rows, quarantine, files, good if good.spilled else None)
 
-    good_parts = [g for r in reads for g in r.good if g.height]
-    good = pl.concat(good_parts) if good_parts else None
-    bad_parts = [b for r in reads for b in r.bad]
 
-    # file-level problems are entries without a line; they are reported, not counted as rows
+def _first_rows(
+    feed: Feed,
+    good: SpillingRows,
+    arrival: dt.date,
+    ingested_at: dt.datetime,
+    phones: PhoneMemo | None,
+) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame, pl.DataFrame]:
+    """The partition's rows, first of each key, in the lake's shape; rows kept and lost per file."""
+    schema = output_schema(feed)
+    parts, kept, duplicates = [], [], list(good.duplicates)
+    for group in good.groups():
+        first, lost = keep_first(group, feed.dedup_key)
+        duplicates.append(lost)
+        if feed.phone_columns:
+            phones = phones or PhoneMemo()
+            for source, target in feed.phone_columns.items():
+                first = phones.add_e164(first, source, target)
+        rows = first.select(
+            *feed.output_columns,
+            pl.lit(arrival).alias("_arrival_date"),
+            "_source_file",
+            pl.col("_line").alias("_source_line"),
+            pl.lit(ingested_at).alias("_ingested_at"),
+        ).cast(schema)  # type: ignore[arg-type]
+        kept.append(rows.group_by("_source_file").len("rows_kept"))
+        if good.spilled:  # each group goes back to disk as soon as it is done
+            part = good.scratch_file(f"first-{len(parts):05d}.parquet")
+            rows.write_parquet(part, compression="lz4", statistics=False)
+            parts.append(part)
+        else:
+            parts.append(rows)
+    if good.spilled:
+        rows_out: pl.DataFrame | pl.LazyFrame = (
+            pl.scan_parquet(parts) if parts else pl.DataFrame(schema=schema).lazy()
+        )
+    else:
+        rows_out = parts[0] if parts else pl.DataFrame(schema=schema)
+    kept_schema = {"_source_file": pl.String, "rows_kept": pl.UInt32}
+    return rows_out, _per_file(kept, kept_schema), _per_file(duplicates, DUPLICATES_SCHEMA)
+
+
+def _per_file(counts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Counts per `_source_file` gathered group by group, summed."""
+    return pl.concat([pl.DataFrame(schema=schema), *counts]).group_by("_source_file").sum()
+
+
+def _quarantine(feed_name: str, arrival: dt.date, reads: list[_FileRead]) -> pl.DataFrame:
+    """Every line that did not become a row, and every file-level problem (an entry without a line)."""
     rejected = [(r.name, ln, reason, raw) for r in reads for ln, raw, reason in r.rejects]
     rejected += [(r.name, None, r.error, None) for r in reads if r.error]
     quarantine_parts = [pl.DataFrame(rejected, schema=_REJECT_SCHEMA, orient="row")]
-    for bad in bad_parts:
+    for bad in (b for r in reads for b in r.bad):
         quarantine_parts.append(
             bad.select(
                 pl.col("_source_file").alias("file"),
@@ -193,29 +269,6 @@ def ingest_partition(
                 pl.col("_raw").str.head(RAW_KEEP_CHARS).alias("raw"),
             )
         )
-
-    if good is not None:
-        good = good.sort("_source_file", "_line").with_columns(
-            pl.struct(list(feed.dedup_key)).is_first_distinct().alias("_first")
-        )
-        duplicates = good.filter(~pl.col("_first")).group_by("_source_file").len("duplicates")
-        good = good.filter(pl.col("_first"))
-        if feed.phone_columns:
-            phones = phones or PhoneMemo()
-            for source, target in feed.phone_columns.items():
-                good = phones.add_e164(good, source, target)
-        rows = good.select(
-            *feed.output_columns,
-            pl.lit(arrival).alias("_arrival_date"),
-            "_source_file",
-            pl.col("_line").alias("_source_line"),
-            pl.lit(ingested_at).alias("_ingested_at"),
-        )
-    else:
-        duplicates = pl.DataFrame(schema={"_source_file": pl.String, "duplicates": pl.UInt32})
-        rows = pl.DataFrame(schema=output_schema(feed))
-    rows = rows.cast(output_schema(feed))  # type: ignore[arg-type]
-
     quarantine = pl.concat(quarantine_parts).select(
         pl.lit(feed_name).alias("feed"),
         pl.lit(arrival).alias("arrival_date"),
@@ -224,11 +277,20 @@ def ingest_partition(
         "reason",
         "raw",
     )
-    quarantine = quarantine.cast(QUARANTINE_SCHEMA).sort("file", "line", nulls_last=False)  # type: ignore[arg-type]
+    return quarantine.cast(QUARANTINE_SCHEMA).sort("file", "line", nulls_last=False)  # type: ignore[arg-type]
 
-    kept = rows.group_by("_source_file").len("rows_kept")
+
+def _accounting(
+    feed_name: str,
+    arrival: dt.date,
+    reads: list[_FileRead],
+    kept: pl.DataFrame,
+    duplicates: pl.DataFrame,
+    quarantine: pl.DataFrame,
+) -> pl.DataFrame:
+    """Per file: rows read = rows kept + duplicates + quarantined, and any file-level error."""
     rejected = quarantine.filter(pl.col("line").is_not_null()).group_by("file").len("quarantined")
-    files = (
+    return (
         pl.DataFrame(
             {
                 "file": [r.name for r in reads],
@@ -248,4 +310,3 @@ def ingest_partition(
         )
         .cast(FILES_SCHEMA)  # type: ignore[arg-type]
     )
-    return PartitionResult(rows, quarantine, files)

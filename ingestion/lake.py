@@ -5,11 +5,13 @@ lake/<feed>/date=YYYY-MM-DD/data.parquet     typed, de-duplicated rows
 lake/<feed>/_empty.parquet                   the feed's schema, so a feed with no data still reads
 lake/_quarantine/<feed>/date=…/data.parquet  rows that could not be ingested, with file, line, reason
 lake/_files/<feed>/date=…/data.parquet       per-file accounting: read = kept + duplicates + quarantined
+lake/_scratch/                               a large partition's rows while it is de-duplicated
 ```
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +23,7 @@ from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, o
 QUARANTINE = "_quarantine"
 FILES = "_files"
 PHONES = "_phones"
+SCRATCH = "_scratch"  # partitions too large for memory spill here while they are ingested
 
 
 def phone_cache(lake: Path, region: str) -> Path:
@@ -32,6 +35,16 @@ def partition_path(lake: Path, feed: str, day: str, kind: str | None = None) -> 
     """Where one partition's data (or its quarantine/accounting, with `kind`) lives."""
     base = lake / kind / feed if kind else lake / feed
     return base / f"date={day}" / "data.parquet"
+
+
+def scratch_dir(lake: Path) -> Path:
+    """Where a partition past the memory limit spills: beside the lake, on its disk, not in RAM."""
+    return lake / SCRATCH
+
+
+def clear_scratch(lake: Path) -> None:
+    """Remove what a run stopped while it spilled left behind (call only while no one ingests)."""
+    shutil.rmtree(scratch_dir(lake), ignore_errors=True)
 
 
 def ensure_schemas(lake: Path) -> None:

@@ -15,8 +15,15 @@ import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
-from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, PartitionResult, ingest_partition
-from ingestion.lake import partition_path, phone_cache, remove_partition, write_partition
+from ingestion.ingest import FILES_SCHEMA, QUARANTINE_SCHEMA, ingest_partition
+from ingestion.lake import (
+    clear_scratch,
+    partition_path,
+    phone_cache,
+    remove_partition,
+    scratch_dir,
+    write_partition,
+)
 from ingestion.phones import PhoneMemo, default_region
 from orchestration.checks.lake import check_specs, ingest_report, lake_check
 from orchestration.checks.validator import Validator
@@ -126,33 +133,40 @@ def ingest_days(
     """Ingest the given arrival days of one feed into the lake, skipping unchanged ones.
 
     Two days are read at a time: most of the work is inside Polars, which releases
-    the GIL, so a second thread keeps both cores busy. Partitions are written in
-    day order, from this thread. `phones` is the run's memo of E.164 answers, shared
-    by the feeds and saved by the caller.
+    the GIL, so a second thread keeps both cores busy. Each thread writes the
+    partition it read, so no day's rows wait in memory for another's. `phones` is
+    the run's memo of E.164 answers, shared by the feeds and saved by the caller.
     """
     summary = IngestSummary()
+    clear_scratch(paths.lake)  # the caller holds the lake's turn: no one else is ingesting
     todo = list(landing_changes.changed(paths.lake, paths.landing, feed, days).items())
     summary.days_unchanged = len(days) - len(todo)
+    for day, _ in todo:
+        if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
+            rebuild.note_lake_change(paths.lake, f"{feed}/date={day} was ingested again")
 
-    def ingest(day: str) -> tuple[PartitionResult, float]:
+    def ingest(day: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
         started = time.perf_counter()
-        return ingest_partition(paths.landing, feed, day, phones), time.perf_counter() - started
+        with ingest_partition(paths.landing, feed, day, phones, scratch=scratch_dir(paths.lake)) as result:
+            write_partition(paths.lake, feed, day, result)
+        took = time.perf_counter() - started
+        done = (
+            f"{day}: {result.files.height} files, {result.rows_kept:,} rows kept, "
+            f"{result.quarantine.height} quarantined in {took:.1f}s"
+        )
+        return result.quarantine, result.files, done
 
     quarantine, files, days_done = [summary.quarantine], [summary.files], []
     with ThreadPoolExecutor(INGEST_THREADS, thread_name_prefix=f"ingest-{feed}") as pool:
-        for (day, mark), (result, took) in zip(todo, pool.map(ingest, [d for d, _ in todo]), strict=True):
-            if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
-                rebuild.note_lake_change(paths.lake, f"{feed}/date={day} was ingested again")
-            write_partition(paths.lake, feed, day, result)
+        for (day, mark), (rejected, accounted, done) in zip(
+            todo, pool.map(ingest, [d for d, _ in todo]), strict=True
+        ):
             summary.fingerprints[day] = mark
             summary.days_ingested += 1
-            quarantine.append(result.quarantine)
-            files.append(result.files)
+            quarantine.append(rejected)
+            files.append(accounted)
             summary.partitions.append(partition_path(paths.lake, feed, day))
-            days_done.append(
-                f"{day}: {result.files.height} files, {result.rows.height:,} rows kept, "
-                f"{result.quarantine.height} quarantined in {took:.1f}s"
-            )
+            days_done.append(done)
     if log and days_done:  # one line per feed: each log line is an event the run stores
         log.info(f"{feed}, {len(days_done)} day(s) ingested:\n" + "\n".join(days_done))
     summary.quarantine, summary.files = pl.concat(quarantine), pl.concat(files)

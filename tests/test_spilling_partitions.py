@@ -1,0 +1,96 @@
+"""A partition past the memory limit spills to disk and gives the same lake rows and accounting.
+
+`SMS_INGEST_MEMORY_LIMIT` is set to one byte here, so the first batch already spills
+and every bucket is split as deep as it goes: the smallest fixture runs the whole
+spilling path. The day larger than memory itself is `test_hostile_files.py`'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingestion.ingest import ingest_partition
+from ingestion.spill import parse_size
+from tests.landing_builder import send_logs_csv, write_file
+
+DAY = "2026-11-03"
+
+
+def _row(event: str, contact: str) -> str:
+    return f"{event},2026-11-03T08:00:00Z,L1,C1,{contact},0612345678,,accepted,p,m-{event},1"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """a.csv: e1, e2, e2 again (line 4), e3 three times; b.csv: e2 (already in a.csv), e4, a bad row."""
+    landing = tmp_path / "landing"
+    write_file(landing, "send_logs", DAY, "a.csv", send_logs_csv(
+        [_row("e1", "c1"), _row("e2", "c2"), _row("e2", "c2-again"), _row("e3", "c3"), _row("e3", "x"),
+         _row("e3", "y")]
+    ))  # fmt: skip
+    write_file(landing, "send_logs", DAY, "b.csv", send_logs_csv(
+        [_row("e2", "c2-in-b"), _row("e4", "c4"), "e5,not-a-time,L1,C1,c5,0612345678,,accepted,p,m5,1"]
+    ))  # fmt: skip
+    return landing
+
+
+def _kept(rows: pl.DataFrame | pl.LazyFrame) -> list[tuple]:
+    rows = rows.lazy().select("event_id", "contact_id", "_source_file", "_source_line").sort("event_id")
+    return rows.collect().rows()
+
+
+def test_a_spilled_partition_keeps_the_first_row_of_each_key_like_one_in_memory(
+    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_memory = ingest_partition(landing, "send_logs", DAY)
+    monkeypatch.setenv("SMS_INGEST_MEMORY_LIMIT", "1B")
+    scratch = tmp_path / "scratch"
+    with ingest_partition(landing, "send_logs", DAY, scratch=scratch) as spilled:
+        assert isinstance(spilled.rows, pl.LazyFrame) and isinstance(in_memory.rows, pl.DataFrame)
+        first = [
+            ("e1", "c1", f"send_logs/date={DAY}/a.csv", 2),
+            ("e2", "c2", f"send_logs/date={DAY}/a.csv", 3),  # not line 4, not b.csv
+            ("e3", "c3", f"send_logs/date={DAY}/a.csv", 5),
+            ("e4", "c4", f"send_logs/date={DAY}/b.csv", 3),
+        ]
+        assert _kept(spilled.rows) == _kept(in_memory.rows) == first
+        accounting = ["file", "rows_read", "rows_kept", "duplicates", "quarantined"]
+        assert spilled.files.select(accounting).rows() == [
+            (f"send_logs/date={DAY}/a.csv", 6, 3, 3, 0),
+            (f"send_logs/date={DAY}/b.csv", 3, 1, 1, 1),
+        ]
+        assert spilled.files.equals(in_memory.files)
+        assert spilled.quarantine.equals(in_memory.quarantine)
+        assert spilled.rows.collect_schema() == in_memory.rows.schema
+        assert any(scratch.rglob("*.parquet"))  # the rows are on disk until the result is closed
+    assert not any(scratch.rglob("*.parquet"))
+
+
+def test_a_memory_limit_is_read_as_a_size_and_a_wrong_one_is_named() -> None:
+    assert (parse_size("1GB"), parse_size("512MB"), parse_size("64MiB"), parse_size("1000")) == (
+        10**9,
+        512 * 10**6,
+        64 << 20,
+        1000,
+    )
+    with pytest.raises(ValueError, match="SMS_INGEST_MEMORY_LIMIT='lots'"):
+        parse_size("lots")
+
+
+def test_a_run_clears_what_a_stopped_spill_left_and_leaves_no_scratch(landing: Path, tmp_path: Path) -> None:
+    """A run killed while a partition spilled leaves its scratch folder; the next ingest removes it."""
+    from ingestion.lake import scratch_dir
+    from ingestion.phones import PhoneMemo
+    from orchestration.assets.landing import ingest_days
+    from orchestration.paths import Paths
+
+    paths = Paths(landing, tmp_path / "lake", tmp_path / "warehouse.duckdb", tmp_path / "exports")
+    left = scratch_dir(paths.lake) / "partition-killed" / "split-0" / "bucket-03" / "000001.parquet"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"PAR1")
+    summary = ingest_days(paths, "send_logs", [DAY], PhoneMemo())
+    assert summary.days_ingested == 1 and not left.exists()
+    assert pl.read_parquet(summary.partitions[0])["event_id"].to_list() == ["e1", "e2", "e3", "e4"]
