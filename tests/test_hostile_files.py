@@ -119,3 +119,55 @@ def test_a_line_of_gigabytes_is_skipped_to_its_end_in_bounded_memory(tmp_path: P
     assert read["quarantine"] == [[2, "line of 3,221,225,472 bytes is longer than the 1,048,576-byte limit"]]
     assert read["files"] == [[3, 2, 1]]  # read = kept + quarantined
     assert peak < PEAK_LIMIT_MIB, f"reading a line of 3 GiB peaked at {peak:,} MiB"
+
+
+_INGEST_INTO_LAKE = """
+import json, sys
+from pathlib import Path
+from ingestion.ingest import ingest_partition
+from ingestion.lake import write_partition
+landing, lake = Path(sys.argv[1]), Path(sys.argv[2])
+with ingest_partition(landing, "send_logs", sys.argv[3], scratch=lake / "_scratch") as result:
+    write_partition(lake, "send_logs", sys.argv[3], result)
+    print(json.dumps({"spilled": type(result.rows).__name__ == "LazyFrame",
+                      "files": result.files.select("rows_read", "rows_kept", "duplicates").rows()}))
+"""
+
+
+def test_a_day_larger_than_the_memory_limit_spills_and_its_peak_stays_flat(tmp_path: Path) -> None:
+    """Two files of one day, 1.5M and 0.5M send-log rows, the second repeating 250,000 event ids
+    of the first: about 300 MB of typed rows against a 64 MB limit. The day spills, keeps each
+    event once (1.75M rows) and stays far below the same day held in memory."""
+    import polars as pl
+
+    def send_logs(first: int, count: int) -> pl.DataFrame:
+        i = pl.int_range(first, first + count, eager=True).cast(pl.String)
+        return pl.DataFrame({"event_id": "e" + i}).with_columns(
+            logged_at=pl.lit("2026-11-03T08:00:00Z"), launch_id=pl.lit("L1"), campaign_id=pl.lit("C1"),
+            contact_id="c" + i, phone=pl.lit("0612345678"), filter_reason=pl.lit(None, pl.String),
+            submit_result=pl.lit("accepted"), provider=pl.lit("p"), provider_message_id="m" + i,
+            segments=pl.lit(1),
+        )  # fmt: skip
+
+    folder = tmp_path / "landing" / "send_logs" / f"date={DAY}"
+    folder.mkdir(parents=True)
+    send_logs(0, 1_500_000).write_csv(folder / "a.csv")
+    send_logs(1_250_000, 500_000).write_csv(folder / "b.csv")  # e1250000..e1499999 are in a.csv
+    runs = {}
+    for limit in ("64MB", "100GB"):
+        env = clean_env(SMS_INGEST_MEMORY_LIMIT=limit)
+        lake = tmp_path / f"lake-{limit}"
+        out, rc, peak = _with_peak(sys.executable, "-c", _INGEST_INTO_LAKE, str(folder.parents[1]), str(lake),
+                                   DAY, env=env)  # fmt: skip
+        assert rc == 0, out[-3000:]
+        runs[limit] = (json.loads(out.strip().splitlines()[-1]), peak, lake)
+    (spilled, peak, lake), (held, held_peak, _) = runs["64MB"], runs["100GB"]
+    assert spilled == {"spilled": True, "files": [[1_500_000, 1_500_000, 0], [500_000, 250_000, 250_000]]}
+    assert held == spilled | {"spilled": False}
+    with duckdb.connect() as con:
+        written = con.execute(
+            f"select count(*), count(distinct event_id) from '{lake}/send_logs/*/*.parquet'"
+        )
+        assert written.fetchone() == (1_750_000, 1_750_000)
+    assert not any((lake / "_scratch").rglob("*.parquet"))
+    assert peak < 1024 and peak < 0.75 * held_peak, f"spilled {peak:,} MiB, held in memory {held_peak:,} MiB"
