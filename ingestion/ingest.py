@@ -221,6 +221,7 @@ def _first_rows(
     parts, kept, duplicates = [], [], list(good.duplicates)
     for group in good.groups():
         first, lost = keep_first(group, feed.dedup_key)
+        del group  # the rows kept are a copy: the group need not outlive it
         duplicates.append(lost)
         if feed.phone_columns:
             phones = phones or PhoneMemo()

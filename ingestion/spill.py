@@ -57,11 +57,17 @@ def memory_limit() -> int:
 
 def keep_first(frame: pl.DataFrame, key: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The first row of each key in file and line order, and how many rows each file lost."""
-    frame = frame.sort("_source_file", "_line").with_columns(
-        pl.struct(list(key)).is_first_distinct().alias("_first")
-    )
+    if not _in_file_and_line_order(frame):  # batches arrive in order: a sort would be a copy
+        frame = frame.sort("_source_file", "_line")
+    frame = frame.with_columns(pl.struct(list(key)).is_first_distinct().alias("_first"))
     duplicates = frame.filter(~pl.col("_first")).group_by("_source_file").len("duplicates")
     return frame.filter(pl.col("_first")).drop("_first"), duplicates.cast(DUPLICATES_SCHEMA)  # type: ignore[arg-type]
+
+
+def _in_file_and_line_order(frame: pl.DataFrame) -> bool:
+    file, line = pl.col("_source_file"), pl.col("_line")
+    later = (file > file.shift()) | ((file == file.shift()) & (line > line.shift()))
+    return bool(frame.select(later.fill_null(True).all()).item())
 
 
 class SpillingRows:
@@ -86,7 +92,7 @@ class SpillingRows:
         return self._scratch is not None
 
     def add(self, frame: pl.DataFrame) -> None:
-        """Take one batch of typed rows (all from one file, in line order)."""
+        """Take one batch of typed rows (with `_source_file` and `_line`, which order the first row)."""
         if not frame.height:
             return
         if self._scratch is not None:
@@ -107,7 +113,7 @@ class SpillingRows:
         """Frames that together hold every row kept so far, all rows of a key in the same frame."""
         if self._scratch is None:
             if self._held:
-                yield pl.concat(self._held)
+                yield self._take_held()
             return
         for bucket in sorted((self._scratch / "split-0").iterdir()):
             yield from self._bucket(bucket, 0)
@@ -122,6 +128,11 @@ class SpillingRows:
         self._held = []
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _take_held(self) -> pl.DataFrame:
+        """The rows held, handed over: nothing here keeps them alive beside the caller's copies."""
+        held, self._held = self._held, []
+        return pl.concat(held)
 
     def _spill(self, frame: pl.DataFrame) -> None:
         first, duplicates = keep_first(frame, self.key)

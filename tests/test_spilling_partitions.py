@@ -94,3 +94,19 @@ def test_a_run_clears_what_a_stopped_spill_left_and_leaves_no_scratch(landing: P
     summary = ingest_days(paths, "send_logs", [DAY], PhoneMemo())
     assert summary.days_ingested == 1 and not left.exists()
     assert pl.read_parquet(summary.partitions[0])["event_id"].to_list() == ["e1", "e2", "e3", "e4"]
+
+
+def test_the_first_row_is_the_first_in_file_and_line_order_whatever_order_the_rows_come_in() -> None:
+    from ingestion.spill import keep_first
+
+    rows = pl.DataFrame(
+        {
+            "event_id": ["e1", "e1", "e1", "e2"],
+            "_source_file": ["b.csv", "a.csv", "a.csv", "b.csv"],
+            "_line": [2, 9, 3, 5],
+        },
+        schema_overrides={"_line": pl.UInt32},
+    )
+    first, lost = keep_first(rows, ["event_id"])
+    assert first.rows() == [("e1", "a.csv", 3), ("e2", "b.csv", 5)]
+    assert sorted(lost.rows()) == [("a.csv", 1), ("b.csv", 1)]
