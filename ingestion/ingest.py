@@ -206,7 +206,7 @@ def ingest_partition(
         raise
     quarantine = _quarantine(feed_name, arrival, reads)
     files = _accounting(feed_name, arrival, reads, kept, duplicates, quarantine)
-    return PartitionResult(rows, quarantine, files, good if good.spilled else None)
+    return PartitionResult(rows, quarantine, files, good)
 
 
 def _first_rows(
@@ -218,7 +218,7 @@ def _first_rows(
 ) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame, pl.DataFrame]:
     """The partition's rows, first of each key, in the lake's shape; rows kept and lost per file."""
     schema = output_schema(feed)
-    parts, kept, duplicates = [], [], list(good.duplicates)
+    counts_kept, duplicates = [], list(good.duplicates)
     for group in good.groups():
         first, lost = keep_first(group, feed.dedup_key)
         del group  # the rows kept are a copy: the group need not outlive it
@@ -234,21 +234,10 @@ def _first_rows(
             pl.col("_line").alias("_source_line"),
             pl.lit(ingested_at).alias("_ingested_at"),
         ).cast(schema)  # type: ignore[arg-type]
-        kept.append(rows.group_by("_source_file").len("rows_kept"))
-        if good.spilled:  # each group goes back to disk as soon as it is done
-            part = good.scratch_file(f"first-{len(parts):05d}.parquet")
-            rows.write_parquet(part, compression="lz4", statistics=False)
-            parts.append(part)
-        else:
-            parts.append(rows)
-    if good.spilled:
-        rows_out: pl.DataFrame | pl.LazyFrame = (
-            pl.scan_parquet(parts) if parts else pl.DataFrame(schema=schema).lazy()
-        )
-    else:
-        rows_out = parts[0] if parts else pl.DataFrame(schema=schema)
+        counts_kept.append(rows.group_by("_source_file").len("rows_kept"))
+        good.keep(rows)  # a spilled partition's groups go back to disk as soon as they are done
     kept_schema = {"_source_file": pl.String, "rows_kept": pl.UInt32}
-    return rows_out, _per_file(kept, kept_schema), _per_file(duplicates, DUPLICATES_SCHEMA)
+    return good.kept(schema), _per_file(counts_kept, kept_schema), _per_file(duplicates, DUPLICATES_SCHEMA)
 
 
 def _per_file(counts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:

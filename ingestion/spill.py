@@ -70,12 +70,18 @@ def _in_file_and_line_order(frame: pl.DataFrame) -> bool:
     return bool(frame.select(later.fill_null(True).all()).item())
 
 
+def _write_scratch(frame: pl.DataFrame, path: Path) -> None:
+    """Scratch Parquet: read back once, so cheap to write (lz4, no statistics)."""
+    frame.write_parquet(path, compression="lz4", statistics=False)
+
+
 class SpillingRows:
     """Collects a partition's typed batches; `groups()` gives them back, each key's rows together.
 
     `duplicates` gathers the rows dropped on the way (per file), so that with what
-    `groups()` yields, every row added is accounted for. Call `close()` when done with
-    what `groups()` yielded: the scratch files go with it.
+    `groups()` yields, every row added is accounted for. Each finished group goes to
+    `keep()`, and `kept()` gives them all back; call `close()` once they are written:
+    the scratch files go with it.
     """
 
     def __init__(self, key: Sequence[str], limit: int, scratch_parent: Path | None = None) -> None:
@@ -86,6 +92,8 @@ class SpillingRows:
         self._row_bytes = 1.0
         self._scratch: Path | None = None
         self._pieces = 0
+        self._done: list[pl.DataFrame] = []  # finished groups, in memory
+        self._done_files: list[Path] = []  # finished groups, once spilled
 
     @property
     def spilled(self) -> bool:
@@ -118,14 +126,23 @@ class SpillingRows:
         for bucket in sorted((self._scratch / "split-0").iterdir()):
             yield from self._bucket(bucket, 0)
 
-    def scratch_file(self, name: str) -> Path:
-        """A path in this partition's scratch folder (removed by `close()`); only once spilled."""
-        assert self._scratch is not None, "nothing was spilled"
-        return self._scratch / name
+    def keep(self, rows: pl.DataFrame) -> None:
+        """Take one group's rows as they go to the lake: held, or back on disk once spilled."""
+        if self._scratch is None:
+            self._done.append(rows)
+        else:
+            self._done_files.append(self._scratch / f"first-{len(self._done_files):05d}.parquet")
+            _write_scratch(rows, self._done_files[-1])
+
+    def kept(self, schema: dict[str, pl.DataType]) -> pl.DataFrame | pl.LazyFrame:
+        """Every row `keep` took: a frame, or a lazy scan of the scratch files once spilled."""
+        if self._scratch is not None:
+            return pl.scan_parquet(self._done_files) if self._done_files else pl.LazyFrame(schema=schema)
+        return pl.concat(self._done) if self._done else pl.DataFrame(schema=schema)
 
     def close(self) -> None:
         """Remove the scratch files, if there were any."""
-        self._held = []
+        self._held, self._done = [], []
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -147,7 +164,7 @@ class SpillingRows:
         for (bucket,), rows in buckets.items():
             target = folder / f"bucket-{bucket:02d}" / f"{self._pieces:06d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            rows.write_parquet(target, compression="lz4", statistics=False)
+            _write_scratch(rows, target)
             self._pieces += 1
 
     def _bucket(self, folder: Path, depth: int) -> Iterator[pl.DataFrame]:

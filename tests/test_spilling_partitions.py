@@ -14,7 +14,7 @@ import pytest
 
 from ingestion.ingest import ingest_partition
 from ingestion.spill import parse_size
-from tests.landing_builder import send_logs_csv, write_file
+from tests.landing_builder import jsonl, send_logs_csv, write_file
 
 DAY = "2026-11-03"
 
@@ -110,3 +110,34 @@ def test_the_first_row_is_the_first_in_file_and_line_order_whatever_order_the_ro
     first, lost = keep_first(rows, ["event_id"])
     assert first.rows() == [("e1", "a.csv", 3), ("e2", "b.csv", 5)]
     assert sorted(lost.rows()) == [("a.csv", 1), ("b.csv", 1)]
+
+
+def test_receipts_spill_on_their_natural_key_with_its_empty_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DLRs have no event id: their key is six columns, `err` and `done_at` often empty. m1 comes
+    three times without a done date (twice in a.jsonl, once in b.jsonl) and is kept once; m1 with
+    a done date is another receipt."""
+    receipt = {"received_at": "2026-11-03T08:02:00Z", "provider": "p", "provider_message_id": "m1",
+               "stat": "ACCEPTD", "err": None, "done_at": None}  # fmt: skip
+    done = receipt | {"stat": "DELIVRD", "err": "000", "done_at": "2026-11-03T08:01:00Z"}
+    landing = tmp_path / "landing"
+    write_file(landing, "dlrs", DAY, "a.jsonl", jsonl([receipt, receipt, done]))
+    write_file(landing, "dlrs", DAY, "b.jsonl", jsonl([receipt, receipt | {"provider_message_id": "m2"}]))
+    in_memory = ingest_partition(landing, "dlrs", DAY)
+    monkeypatch.setenv("SMS_INGEST_MEMORY_LIMIT", "1B")
+    with ingest_partition(landing, "dlrs", DAY, scratch=tmp_path / "scratch") as spilled:
+        assert isinstance(spilled.rows, pl.LazyFrame)
+        columns = ["provider_message_id", "stat", "_source_file", "_source_line"]
+        got = spilled.rows.select(columns).sort(columns).collect().rows()
+        assert (
+            got
+            == in_memory.rows.select(columns).sort(columns).rows()
+            == [
+                ("m1", "ACCEPTD", f"dlrs/date={DAY}/a.jsonl", 1),
+                ("m1", "DELIVRD", f"dlrs/date={DAY}/a.jsonl", 3),
+                ("m2", "ACCEPTD", f"dlrs/date={DAY}/b.jsonl", 2),
+            ]
+        )
+        assert spilled.files.select("rows_read", "rows_kept", "duplicates").rows() == [(3, 2, 1), (2, 1, 1)]
+        assert spilled.files.equals(in_memory.files)
