@@ -30,6 +30,7 @@ def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
     first = _run("run", env=env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "ingested dlrs" in first.stdout and "published" in first.stdout
+    assert first.stderr == ""  # a run that went well warns the user of nothing (no library's warnings)
     # the generator makes launch ln-0001 declare one contact more than its list: a warning, not a stop
     assert "warning: marts/mart_campaign_summary declared_list_size" in first.stdout
     assert "warning: dlrs ingest_report" in first.stdout  # its few malformed receipts
@@ -75,6 +76,7 @@ def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
     third = _run("run", env=env)
     assert third.returncode == 0, third.stderr
     assert "ingested dlrs          1 day(s) new" in third.stdout
+    assert third.stderr == ""  # an incremental run too
     con = duckdb.connect(str(db), read_only=True)
     status = con.execute(
         "select reached_status from marts.fct_launch_contacts where provider = ? and provider_message_id = ?",
