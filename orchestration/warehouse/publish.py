@@ -194,7 +194,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, counts: dict[str, int], folde
         (folder / schema).mkdir(parents=True, exist_ok=True)
         target = folder / schema / f"{table}.parquet"
         con.execute(
-            f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd)"
+            f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd, compression_level 1)"
         )
 
 
