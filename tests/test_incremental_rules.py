@@ -97,6 +97,7 @@ select launch_id, contact_id, outcome, not_sent_reason, reached_status, unsubscr
 from marts.fct_launch_contacts order by launch_id, contact_id
 """
 ORPHANS = "select provider_message_id from audit.orphan_receipts order by 1"
+LATEST_STAMP = "select max(_watermark) from marts.fct_launch_contacts"
 
 
 def _rows(built: Built, sql: str) -> list[tuple]:
@@ -118,9 +119,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     before, orphans_before = _rows(inc, CONTACTS), _rows(inc, ORPHANS)
     _ingest(landing, lake, later_days(landing))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
+    after, stamp = _rows(inc, CONTACTS), _rows(inc, LATEST_STAMP)
+    assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]  # nothing new
+    idle = {"same": _rows(inc, CONTACTS) == after, "stamp_moved": _rows(inc, LATEST_STAMP) != stamp}
     full = Built(lake, root / "full.duckdb", root / "full")
     assert (done := full.dbt("build", "--full-refresh", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
-    return {"before": before, "orphans_before": orphans_before, "incremental": inc, "full": full}
+    return {"before": before, "orphans_before": orphans_before, "incremental": inc, "full": full,
+            "idle": idle}  # fmt: skip
 
 
 def _by_contact(rows: list[tuple]) -> dict[tuple[str, str], tuple]:
@@ -156,6 +161,11 @@ def test_late_rows_overturn_it_contact_by_contact(builds) -> None:
     assert after[("L1", "c19")] == ("sent", None, "delivery_successful", False, False)  # later done_at
     assert after[("L1", "c20")] == ("sent", None, "delivery_successful", False, False)  # later received
     assert after[("L1", "c30")] == ("sent", None, "with_carrier", True, False)  # the late click
+
+
+def test_a_build_with_nothing_new_rewrites_no_contact(builds) -> None:
+    # k1 is flagged by the STOP and c01 no longer is: neither is decided again while that holds
+    assert builds["idle"] == {"same": True, "stamp_moved": False}
 
 
 @pytest.mark.parametrize("table", [*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts"])

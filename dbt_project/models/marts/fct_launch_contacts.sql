@@ -1,7 +1,8 @@
 -- one row per contact on a launch list, with its single outcome (contract: marts.md).
 -- Incremental: only the contacts that something new touched are computed again (from all
 -- their history): a new send row or credit block, a new final receipt for their message,
--- a new unsubscribe click, or a stop keyword attributed to them now or before.
+-- a new unsubscribe click, or a stop keyword attributed to them now and not before, or before
+-- and not now.
 -- `_watermark` is bookkeeping: columns starting with `_` are not published.
 {{ config(materialized='incremental', unique_key=['launch_id', 'contact_id'], incremental_strategy='delete+insert') }}
 
@@ -32,6 +33,21 @@ keyword_optouts as (
 ),
 
 {% if is_incremental() %}
+-- a contact's keyword flag as the attributions are now, and as this model has it: the contacts
+-- where the two differ are the ones a stop keyword's attribution touched (none, most days)
+keyword_flagged_now as (
+    select sent.launch_id, sent.contact_id
+    from {{ ref('int_deciding_send_rows') }} as sent
+    semi join keyword_optouts
+        on sent.launch_id = keyword_optouts.launch_id and sent.phone_e164 = keyword_optouts.from_phone_e164
+    where sent.submit_result is not null
+),
+
+keyword_flagged_before as (
+    select launch_id, contact_id from {{ this }}
+    where opted_out_by_keyword
+),
+
 -- the keys below name each table again rather than the CTEs above: a CTE read twice is
 -- materialised whole, and these only need two columns of the rows that changed
 touched as (
@@ -47,13 +63,9 @@ touched as (
     select launch_id, contact_id from unsubscribes
     where ingested_at > {{ previous_watermark() }}
     union
-    select sent.launch_id, sent.contact_id
-    from {{ ref('int_deciding_send_rows') }} as sent
-    inner join keyword_optouts
-        on sent.launch_id = keyword_optouts.launch_id and sent.phone_e164 = keyword_optouts.from_phone_e164
+    (select * from keyword_flagged_now except select * from keyword_flagged_before)
     union
-    select launch_id, contact_id from {{ this }}
-    where opted_out_by_keyword
+    (select * from keyword_flagged_before except select * from keyword_flagged_now)
 ),
 
 -- a touched contact is on the launch list when it has a send-log or credit-block row (an
