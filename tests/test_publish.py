@@ -119,6 +119,37 @@ def test_bookkeeping_columns_are_never_published(tmp_path: Path) -> None:
     assert columns == ["launch_id", "contact_id", "reached_status"]
 
 
+def _contacts_parquet(published: Path) -> tuple[int, list[tuple]]:
+    """The published contacts' Parquet file: its inode (the same file, or written again) and rows."""
+    path = pub.parquet_link(published) / "marts" / "fct_launch_contacts.parquet"
+    rows = duckdb.sql(f"select * from '{path}' order by all").fetchall()
+    return path.stat().st_ino, rows
+
+
+def test_the_contacts_parquet_is_written_again_only_when_a_contact_changed(tmp_path: Path) -> None:
+    build, published = tmp_path / "b.duckdb", tmp_path / "sms.duckdb"
+    _build(build, FIRST, launches=1)
+    pub.publish(build, published)
+    first, rows = _contacts_parquet(published)
+    assert len(rows) == 10
+
+    _build(build, FIRST, launches=2)  # a small table changed, no contact did
+    pub.publish(build, published)
+    assert _contacts_parquet(published) == (first, rows)  # the same file, linked into the new build's folder
+    assert _tables(published) == _tables(_full_copy(build, tmp_path))
+
+    _build(build, [*FIRST, ("L1", "c10", "with_carrier", NEW)], 2)
+    pub.publish(build, published)
+    changed, rows = _contacts_parquet(published)
+    assert changed != first and ("L1", "c10", "with_carrier") in rows and len(rows) == 11
+
+    # a publish stopped after its state was written and before the link moved: not trusted
+    state = json.loads(pub.state_path(published).read_text())
+    pub.state_path(published).write_text(json.dumps(state | {"parquet": "another-build"}))
+    pub.publish(build, published)
+    assert _contacts_parquet(published)[0] != changed and _contacts_parquet(published)[1] == rows
+
+
 @pytest.fixture()
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """Each time publishing wrote tables into a file (the `since` it wrote from)."""

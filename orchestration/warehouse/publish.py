@@ -13,7 +13,8 @@ some `_watermark` (recorded beside it at each publish), the new file is a copy o
 the published one in which only the contacts written since then are replaced,
 and the small tables copied whole: the same tables a full copy gives, at the cost
 of the rows that changed. Any doubt (no record, another build database, most rows
-rewritten by a full rebuild) means a full copy.
+rewritten by a full rebuild) means a full copy. When no contact changed at all, the
+contacts' Parquet file of the published build is linked into the new one, not written again.
 
 Writing the new file and putting it in place are two steps (`stage`, `commit`):
 the mart checks stage it while GX validates (the file is not published: it waits
@@ -30,6 +31,7 @@ commit, so a reader sees one build's tables, never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -121,7 +123,7 @@ def stage(build_db: Path, published: Path) -> Staged:
     published.parent.mkdir(parents=True, exist_ok=True)
     discard(published)
     made_from = _made_from(build_db, published)
-    since = _replace_since(build_db, published)
+    since, changed = _replace_since(build_db, published)
     path = staged_path(published)
     version = storage_version()
     parquet = uuid.uuid4().hex[:12]
@@ -137,12 +139,18 @@ def stage(build_db: Path, published: Path) -> Staged:
             counts = _copy_schemas(con, since)
             watermark = _latest_watermark(con, "build")
             con.execute("detach build")
-            _write_parquet(con, counts, _parquet_builds(published) / parquet)
+            unchanged = _published_parquet(build_db, published) if since is not None and not changed else None
+            _write_parquet(con, counts, _parquet_builds(published) / parquet, unchanged)
             con.execute("checkpoint published")
         finally:
             con.close()
         _wal(path).unlink(missing_ok=True)
-        state = {"build_db": str(build_db), "watermark": watermark, "storage_version": version}
+        state = {
+            "build_db": str(build_db),
+            "watermark": watermark,
+            "storage_version": version,
+            "parquet": parquet,
+        }
         staged = Staged(published, counts, state, parquet)
         # what it was made from, for take_staged(): a change to any of those files makes it stale
         receipt = {"made_from": made_from, "counts": counts, "state": staged.state, "parquet": parquet}
@@ -187,12 +195,19 @@ def commit(staged: Staged) -> dict[str, int]:
     return staged.counts
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, counts: dict[str, int], folder: Path) -> None:
-    """Every published table as `<folder>/<schema>/<table>.parquet` (zstd)."""
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, counts: dict[str, int], folder: Path, unchanged: Path | None = None
+) -> None:
+    """Every published table as `<folder>/<schema>/<table>.parquet` (zstd); the contacts' file is a
+    hard link to `unchanged`'s when given (the published build's folder: no contact changed since)."""
     for name in counts:
         schema, table = name.split(".")
         (folder / schema).mkdir(parents=True, exist_ok=True)
         target = folder / schema / f"{table}.parquet"
+        if name == CONTACTS and unchanged is not None:
+            with contextlib.suppress(OSError):  # no such file, or no hard links here: written below
+                os.link(unchanged / schema / f"{table}.parquet", target)
+                continue
         con.execute(
             f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd, compression_level 1)"
         )
@@ -232,8 +247,9 @@ def published_watermark(build_db: Path, published: Path) -> str | None:
     return _state_from(build_db, published).get("watermark")
 
 
-def _replace_since(build_db: Path, published: Path) -> str | None:
-    """The `_watermark` after which contacts must replace those of `published`; None: copy everything.
+def _replace_since(build_db: Path, published: Path) -> tuple[str | None, int | None]:
+    """The `_watermark` after which contacts must replace those of `published` (None: copy
+    everything), and how many contacts were written after it (None: not known).
 
     Known when `published` was last written from this build database (see
     `published_watermark`), and only worth it when few contacts changed since.
@@ -241,17 +257,27 @@ def _replace_since(build_db: Path, published: Path) -> str | None:
     state = _state_from(build_db, published)
     since = state.get("watermark")
     if since is None or state.get("storage_version") != storage_version():  # a copy keeps its format
-        return None
+        return None, None
     con = duckdb.connect(str(build_db), read_only=True)
     try:
         if _latest_watermark(con, None) is None:
-            return None
+            return None, None
         total, changed = con.execute(
             f"select count(*), count(*) filter (where _watermark > ?::timestamptz) from {CONTACTS}", [since]
         ).fetchone()
     finally:
         con.close()
-    return since if changed < total * _FULL_COPY_FROM else None
+    return (since, changed) if changed < total * _FULL_COPY_FROM else (None, None)
+
+
+def _published_parquet(build_db: Path, published: Path) -> Path | None:
+    """The Parquet folder of the build `published` holds, when its state names the one the link
+    points to (a publish stopped between the two may have left them apart)."""
+    link = parquet_link(published)
+    named = _state_from(build_db, published).get("parquet")
+    if not named or not link.is_symlink() or Path(os.readlink(link)).name != named:
+        return None
+    return _parquet_builds(published) / named
 
 
 def _latest_watermark(con: duckdb.DuckDBPyConnection, catalog: str | None) -> str | None:
