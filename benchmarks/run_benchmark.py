@@ -1,4 +1,4 @@
-"""Benchmark: at each size, generate N launch-list contacts, time `sms-warehouse run` cold and after one more day.
+"""Benchmark: at each size, generate N launch-list contacts, time `sms-warehouse run` cold, after one more day, and with nothing new.
 
 Beside each run it times the one-pass SQL baseline over the same landing zone
 (`sql_baseline.py`: the contract's rules straight from the raw files, the floor of
@@ -278,6 +278,8 @@ def measure(contacts: int, out: Path, env: dict, latency: bool, check: bool) -> 
     sql_warm, _, sql_warm_totals = baseline(out / "landing", env)
     warm = timed_run(env)
     warm_equal = warehouse_totals(db) == sql_warm_totals
+    idle = timed_run(env)  # what every run costs, whatever it carries
+    idle_equal = warehouse_totals(db) == sql_warm_totals
     print(
         f"generate            {gen:.1f} s ({contacts / gen:,.0f} contacts/s), peak memory {gen_peak:,.0f} MiB"
     )
@@ -287,11 +289,13 @@ def measure(contacts: int, out: Path, env: dict, latency: bool, check: bool) -> 
     print(f"SQL baseline, +1 day {sql_warm:.1f} s (the whole landing zone again: it keeps no history)")
     print(f"run, +1 day         {warm.seconds:.1f} s for {late:,} late receipts = {warm.seconds / sql_warm:.2f}x, "
           f"{warm.cpu:.0f} CPU-s; {warm.memory()}; totals {'equal' if warm_equal else 'DIFFER'}")  # fmt: skip
+    print(f"run, nothing new    {idle.seconds:.1f} s, {idle.cpu:.0f} CPU-s; {idle.memory()}; "
+          f"totals {'equal' if idle_equal else 'DIFFER'}")  # fmt: skip
     figures: dict[str, object] = {
         "contacts": contacts, "generate": gen, "generate_peak": gen_peak, "sql_cold": sql_cold,
         "sql_cold_peak": sql_cold_peak, "cold": cold.seconds, "cold_cpu": cold.cpu, "cold_peaks": cold.peaks,
         "cold_largest": cold.largest, "sql_warm": sql_warm, "warm": warm.seconds, "warm_peaks": warm.peaks,
-        "late_receipts": late, "totals_equal": cold_equal and warm_equal,
+        "late_receipts": late, "idle": idle.seconds, "totals_equal": cold_equal and warm_equal and idle_equal,
     }  # fmt: skip
     if latency:
         seconds, status = sensor_latency(out, env)
@@ -309,14 +313,14 @@ def measure(contacts: int, out: Path, env: dict, latency: bool, check: bool) -> 
 def table(rows: list[dict]) -> str:
     """The README's table: one line per size."""
     lines = [
-        "| contacts | generate | SQL baseline | cold run | +1 day of late receipts | largest process (cold) | totals |",
-        "|---|---|---|---|---|---|---|",
+        "| contacts | generate | SQL baseline | cold run | +1 day of late receipts | nothing new | largest process (cold) | totals |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['contacts']:,} | {r['generate']:.0f} s, {r['generate_peak'] / 1024:.1f} GB | "
             f"{r['sql_cold']:.1f} s | {r['cold']:.1f} s ({r['cold'] / r['sql_cold']:.1f}x) | "
-            f"{r['warm']:.1f} s ({r['warm'] / r['sql_warm']:.1f}x the SQL's {r['sql_warm']:.1f} s) | "
+            f"{r['warm']:.1f} s ({r['warm'] / r['sql_warm']:.1f}x the SQL's {r['sql_warm']:.1f} s) | {r['idle']:.1f} s | "
             f"{r['cold_largest'] / 1024:.1f} GB | {'= SQL' if r['totals_equal'] else 'differ'} |"
         )
     return "\n".join(lines)
