@@ -123,7 +123,8 @@ def stage(build_db: Path, published: Path) -> Staged:
     published.parent.mkdir(parents=True, exist_ok=True)
     discard(published)
     made_from = _made_from(build_db, published)
-    since, changed = _replace_since(build_db, published)
+    state = _state_from(build_db, published)
+    since, changed = _replace_since(build_db, state)
     path = staged_path(published)
     version = storage_version()
     parquet = uuid.uuid4().hex[:12]
@@ -139,7 +140,7 @@ def stage(build_db: Path, published: Path) -> Staged:
             counts = _copy_schemas(con, since)
             watermark = _latest_watermark(con, "build")
             con.execute("detach build")
-            unchanged = _published_parquet(build_db, published) if since is not None and not changed else None
+            unchanged = _published_parquet(published, state) if since is not None and not changed else None
             _write_parquet(con, counts, _parquet_builds(published) / parquet, unchanged)
             con.execute("checkpoint published")
         finally:
@@ -247,14 +248,13 @@ def published_watermark(build_db: Path, published: Path) -> str | None:
     return _state_from(build_db, published).get("watermark")
 
 
-def _replace_since(build_db: Path, published: Path) -> tuple[str | None, int | None]:
-    """The `_watermark` after which contacts must replace those of `published` (None: copy
+def _replace_since(build_db: Path, state: dict) -> tuple[str | None, int | None]:
+    """The `_watermark` after which contacts must replace those of the published file (None: copy
     everything), and how many contacts were written after it (None: not known).
 
-    Known when `published` was last written from this build database (see
-    `published_watermark`), and only worth it when few contacts changed since.
+    Known when the published file was last written from this build database (its `state`,
+    see `_state_from`), and only worth it when few contacts changed since.
     """
-    state = _state_from(build_db, published)
     since = state.get("watermark")
     if since is None or state.get("storage_version") != storage_version():  # a copy keeps its format
         return None, None
@@ -270,11 +270,11 @@ def _replace_since(build_db: Path, published: Path) -> tuple[str | None, int | N
     return (since, changed) if changed < total * _FULL_COPY_FROM else (None, None)
 
 
-def _published_parquet(build_db: Path, published: Path) -> Path | None:
-    """The Parquet folder of the build `published` holds, when its state names the one the link
+def _published_parquet(published: Path, state: dict) -> Path | None:
+    """The Parquet folder of the build `published` holds, when its `state` names the one the link
     points to (a publish stopped between the two may have left them apart)."""
     link = parquet_link(published)
-    named = _state_from(build_db, published).get("parquet")
+    named = state.get("parquet")
     if not named or not link.is_symlink() or Path(os.readlink(link)).name != named:
         return None
     return _parquet_builds(published) / named

@@ -33,8 +33,10 @@ keyword_optouts as (
 ),
 
 {% if is_incremental() %}
--- a contact's keyword flag as the attributions are now, and as this model has it: the contacts
--- where the two differ are the ones a stop keyword's attribution touched (none, most days)
+-- a contact's keyword flag as the attributions are now (the rule of `opted_out_by_keyword`
+-- below: sent, and its launch and phone attributed a stop keyword) and as this model has it;
+-- the contacts where the two differ are the ones an attribution touched (none, most days).
+-- Both are the flagged contacts only, small enough to be materialised for the two reads.
 keyword_flagged_now as (
     select sent.launch_id, sent.contact_id
     from {{ ref('int_deciding_send_rows') }} as sent
