@@ -87,11 +87,15 @@ class Staged:
     published: Path
     counts: dict[str, int]
     state: dict[str, str | None]  # the state file that goes with it
-    parquet: str  # the folder, under `.parquet/`, of its tables as Parquet
 
     @property
     def path(self) -> Path:
         return staged_path(self.published)
+
+    @property
+    def parquet(self) -> str:
+        """The folder, under `.parquet/`, of its tables as Parquet (its state names it)."""
+        return str(self.state["parquet"])
 
 
 def staged_path(published: Path) -> Path:
@@ -152,9 +156,9 @@ def stage(build_db: Path, published: Path) -> Staged:
             "storage_version": version,
             "parquet": parquet,
         }
-        staged = Staged(published, counts, state, parquet)
+        staged = Staged(published, counts, state)
         # what it was made from, for take_staged(): a change to any of those files makes it stale
-        receipt = {"made_from": made_from, "counts": counts, "state": staged.state, "parquet": parquet}
+        receipt = {"made_from": made_from, "counts": counts, "state": staged.state}
         write_text_atomically(json.dumps(receipt), _receipt(path))
     except BaseException:
         discard(published)
@@ -170,13 +174,14 @@ def take_staged(build_db: Path, published: Path) -> Staged | None:
         return None
     fresh = (
         receipt.get("state", {}).get("build_db") == str(build_db)
+        and receipt["state"].get("parquet") is not None
         and receipt.get("made_from") == _made_from(build_db, published)
         and staged_path(published).exists()
     )
     if not fresh:
         discard(published)
         return None
-    return Staged(published, receipt["counts"], receipt["state"], receipt["parquet"])
+    return Staged(published, receipt["counts"], receipt["state"])
 
 
 def commit(staged: Staged) -> dict[str, int]:
