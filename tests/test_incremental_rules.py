@@ -34,7 +34,7 @@ def _dlr(
 def first_picture(landing: Path) -> list[tuple[str, str]]:
     write_file(landing, "launches", D1, "l.jsonl", jsonl([
         {"event_id": "le1", "launch_id": "L1", "campaign_id": "C1", "campaign_name": "One",
-         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 8},
+         "campaign_type": "batch", "program_id": None, "launched_at": T, "launch_list_size": 9},
         {"event_id": "le2", "launch_id": "L2", "campaign_id": "C2", "campaign_name": "Two",
          "campaign_type": "batch", "program_id": None, "launched_at": "2026-11-05T08:00:00Z", "launch_list_size": 1},
     ]))  # fmt: skip
@@ -45,6 +45,7 @@ def first_picture(landing: Path) -> list[tuple[str, str]]:
         _send("e18", "c18", filt="opted_out"),
         _send("e19", "c19"),
         _send("e20", "c20"),
+        _send("e21a", "c21"),
         _send("e30", "c30"),
     ]))  # fmt: skip
     write_file(landing, "dlrs", D1, "d.jsonl", jsonl([
@@ -53,9 +54,11 @@ def first_picture(landing: Path) -> list[tuple[str, str]]:
         _dlr("m-c20", "UNDELIV", "1", received="2026-11-03T09:10:00Z"),
         _dlr("m-c40", "DELIVRD"),  # lands before its send-log row (landing.md: the two systems race)
     ]))  # fmt: skip
-    # a STOP from c01's phone on the 6th: the latest launch that sent to it is L1, for now
+    # STOPs from c01's and c21's phones on the 6th: the latest launch that sent to each is L1, for now
     write_file(landing, "inbound_sms", D6, "i.jsonl", jsonl([
         {"event_id": "i1", "received_at": "2026-11-06T10:00:00Z", "from_phone": "0612345601",
+         "to_sender": "X", "text": "STOP"},
+        {"event_id": "i2", "received_at": "2026-11-06T10:00:00Z", "from_phone": "0612345621",
          "to_sender": "X", "text": "STOP"},
     ]))  # fmt: skip
     return [("launches", D1), ("send_logs", D1), ("dlrs", D1), ("inbound_sms", D6)]
@@ -66,6 +69,9 @@ def later_days(landing: Path) -> list[tuple[str, str]]:
         _send("e11b", "c11"),                      # the retry, logged later, wins
         _send("e12b", "c12", "provider_error"),    # same logged_at as e12a, greater event_id: wins
         _send("e40", "c40"),                       # its receipt came the day before
+        # c21's later row has another number: no launch sent to the phone of its STOP any more,
+        # and only the launch the STOP had (not its phone) tells the build to look at it again
+        "e21b,2026-11-03T09:00:00Z,L1,C1,c21,+33699999921,,accepted,p1,m-c21b,1",
     ]))  # fmt: skip
     write_file(landing, "credit_blocks", D2, "c.jsonl", jsonl([
         {"event_id": "cb18", "blocked_at": T, "launch_id": "L1", "campaign_id": "C1", "contact_id": "c18",
@@ -98,6 +104,7 @@ from marts.fct_launch_contacts order by launch_id, contact_id
 """
 ORPHANS = "select provider_message_id from audit.orphan_receipts order by 1"
 LATEST_STAMP = "select max(_watermark) from marts.fct_launch_contacts"
+KEYWORD_STAMP = "select max(_watermark) from intermediate.int_keyword_optouts"
 
 
 def _rows(built: Built, sql: str) -> list[tuple]:
@@ -119,9 +126,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     before, orphans_before = _rows(inc, CONTACTS), _rows(inc, ORPHANS)
     _ingest(landing, lake, later_days(landing))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
-    after, stamp = _rows(inc, CONTACTS), _rows(inc, LATEST_STAMP)
+    after, stamps = _rows(inc, CONTACTS), (_rows(inc, LATEST_STAMP), _rows(inc, KEYWORD_STAMP))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]  # nothing new
-    idle = {"same": _rows(inc, CONTACTS) == after, "stamp_moved": _rows(inc, LATEST_STAMP) != stamp}
+    idle = {
+        "same": _rows(inc, CONTACTS) == after,
+        "stamp_moved": _rows(inc, LATEST_STAMP) != stamps[0],
+        "keyword_stamp_moved": _rows(inc, KEYWORD_STAMP) != stamps[1],
+    }
     full = Built(lake, root / "full.duckdb", root / "full")
     assert (done := full.dbt("build", "--full-refresh", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
     return {"before": before, "orphans_before": orphans_before, "incremental": inc, "full": full,
@@ -140,6 +151,7 @@ def test_the_first_picture(builds) -> None:
     assert before[("L1", "c18")] == ("not_sent", "opted_out", None, False, False)
     assert before[("L1", "c19")] == ("sent", None, "rejected_soft_bounce", False, False)  # EXPIRED
     assert before[("L1", "c20")] == ("sent", None, "rejected_hard_bounce", False, False)  # err 1
+    assert before[("L1", "c21")] == ("sent", None, "with_carrier", False, True)  # STOP → L1
     assert before[("L1", "c30")] == ("sent", None, "with_carrier", False, False)
     assert ("L1", "c40") not in before  # its receipt is an orphan for now
 
@@ -161,16 +173,25 @@ def test_late_rows_overturn_it_contact_by_contact(builds) -> None:
     assert after[("L1", "c19")] == ("sent", None, "delivery_successful", False, False)  # later done_at
     assert after[("L1", "c20")] == ("sent", None, "delivery_successful", False, False)  # later received
     assert after[("L1", "c30")] == ("sent", None, "with_carrier", True, False)  # the late click
+    assert after[("L1", "c21")] == ("sent", None, "with_carrier", False, False)  # its number changed
+    unattributed = "select event_id from audit.unattributed_keyword_optouts"
+    assert _rows(builds["incremental"], unattributed) == [("i2",)]  # no launch sent to that phone
 
 
 def test_a_build_with_nothing_new_rewrites_no_contact(builds) -> None:
-    # k1 is flagged by the STOP and c01 no longer is: neither is decided again while that holds
-    assert builds["idle"] == {"same": True, "stamp_moved": False}
+    # k1 is flagged by the STOP and c01 no longer is: neither is decided again while that holds,
+    # and no stop is attributed again (no inbound SMS, no send row is new)
+    assert builds["idle"] == {"same": True, "stamp_moved": False, "keyword_stamp_moved": False}
 
 
-@pytest.mark.parametrize("table", [*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts"])
+STAMPED = ("marts.fct_launch_contacts", "intermediate.int_keyword_optouts")
+
+
+@pytest.mark.parametrize(
+    "table", [*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts", STAMPED[1]]
+)
 def test_the_incremental_build_equals_a_full_rebuild(builds, table: str) -> None:
-    sql = f"select * exclude (_watermark) from {table} order by all" if table.endswith("contacts") else (
+    sql = f"select * exclude (_watermark) from {table} order by all" if table in STAMPED else (
         f"select * from {table} order by all"
     )  # fmt: skip
     assert _rows(builds["incremental"], sql) == _rows(builds["full"], sql)
