@@ -158,9 +158,28 @@ def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     assert published.stat().st_mtime_ns == before
 
 
-def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
-    """The grain of fct_launch_contacts is a dbt test (not repeated in GX): when it fails, the
-    build fails and the published marts stay as they were; the next build starts from the lake."""
+# what a faulty build leaves in c1's deciding send row, and the dbt test of the contacts it fails
+FAULTS = {
+    # the row twice, as a faulty merge would leave it: the grain
+    "twice": (
+        "insert into intermediate.int_deciding_send_rows "
+        "select * replace ('e0' as event_id) from intermediate.int_deciding_send_rows",
+        "unique_combination_fct_launch_contacts_launch_id__contact_id",
+    ),
+    # a submit result no rule knows: c1 is sent without a reached status, a rule of one row that
+    # is tested on the rows the build wrote only (the ones the late receipt makes it write)
+    "unknown submit result": (
+        "update intermediate.int_deciding_send_rows set submit_result = 'queued'",
+        "expression_is_true_fct_launch_contacts__outcome_sent_reached_status_is_not_null_and_outcome_not_sent_not_sent_reason_is_not_null_",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path, fault: str) -> None:
+    """The contacts' dbt tests (not repeated in GX): when one fails, the build fails and the
+    published marts stay as they were; the next build starts from the lake."""
+    change, failed_test = FAULTS[fault]
     landing = tmp_path / "landing"
     write_file(landing, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T10:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
@@ -168,13 +187,10 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     env = clean_env(SMS_DATA_DIR=str(tmp_path), SMS_LANDING_DIR=str(landing))
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    # c1's deciding send row twice in the build database, as a faulty merge would leave it: the
-    # next build is incremental, and c1's new receipt makes it decide c1 again, from both rows
+    # the fault in the build database: the next build is incremental, and c1's new receipt makes
+    # it decide c1 again, from the faulty row
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.build.duckdb"))
-    con.execute(
-        "insert into intermediate.int_deciding_send_rows "
-        "select * replace ('e0' as event_id) from intermediate.int_deciding_send_rows"
-    )
+    con.execute(change)
     con.close()
     write_file(landing, "dlrs", "2026-11-04", "d.jsonl", jsonl([
         {"received_at": "2026-11-04T10:00:00Z", "provider": "p", "provider_message_id": "m1",
@@ -182,10 +198,7 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path) -> None:
     ]))  # fmt: skip
     done = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
-    assert (
-        "FAILED: marts/fct_launch_contacts unique_combination_fct_launch_contacts_launch_id__contact_id"
-        in done.stdout
-    ), done.stdout[-3000:]
+    assert f"FAILED: marts/fct_launch_contacts {failed_test}" in done.stdout, done.stdout[-3000:]
     assert "published marts were left unchanged" in done.stderr
     con = duckdb.connect(str(tmp_path / "warehouse" / "sms.duckdb"), read_only=True)
     assert con.execute("select contact_id, reached_status from marts.fct_launch_contacts").fetchall() == [
