@@ -46,11 +46,10 @@
 {%- endmacro %}
 
 {# A data test's `where: __written_by_this_build__` (in the test's config) checks only the rows
-   this build wrote: those stamped with its `_watermark` (every row on a full rebuild). Sound for
-   tests of one row at a time (not null, accepted values, an expression, a reference to a seed),
-   as the grain tests with `stamp:` are: every other row passed when the build that wrote it
-   did, and a build that does not finish makes the next one a full rebuild
-   (orchestration/warehouse/rebuild.py). dbt's documented hook for the `where` config. #}
+   this build wrote: those stamped with its `_watermark` (every row on a full rebuild; none when
+   `dbt test` runs alone). For tests of one row at a time (not null, accepted values, an
+   expression, a reference to a seed), sound for the reason the grain tests with `stamp:` are
+   (tests/generic/unique_combination.sql). dbt's documented hook for the `where` config. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
