@@ -14,6 +14,11 @@
     '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00'::timestamptz  {#- run_started_at is UTC #}
 {%- endmacro %}
 
+{# the rows of an incremental model this build wrote (all of them on a full rebuild) #}
+{% macro written_by_this_build(stamp='_watermark') -%}
+    {{ stamp }} = {{ build_watermark() }}
+{%- endmacro %}
+
 {# what this model had seen at its last build (the earliest time when it is new) #}
 {% macro previous_watermark() -%}
     (select coalesce(max(_watermark), '-infinity'::timestamptz) from {{ this }})
@@ -53,7 +58,7 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- set where = where | replace('__written_by_this_build__', '_watermark = ' ~ build_watermark()) -%}
+        {%- set where = where | replace('__written_by_this_build__', written_by_this_build()) -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}

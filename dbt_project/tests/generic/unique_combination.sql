@@ -12,7 +12,7 @@
 with written as (
     select {{ keys }}
     from {{ model }}
-    where {{ stamp }} = {{ build_watermark() }}
+    where {{ written_by_this_build(stamp) }}
 ),
 
 rows_of_written_keys as (
