@@ -33,16 +33,23 @@ keyword_optouts as (
 ),
 
 {% if is_incremental() %}
--- a contact's keyword flag as the attributions are now (the rule of `opted_out_by_keyword`
--- below: sent, and its launch and phone attributed a stop keyword) and as this model has it;
--- the contacts where the two differ are the ones an attribution touched (none, most days).
--- Both are the flagged contacts only, small enough to be materialised for the two reads.
-keyword_flagged_now as (
-    select sent.launch_id, sent.contact_id
-    from {{ ref('int_deciding_send_rows') }} as sent
-    semi join keyword_optouts
-        on sent.launch_id = keyword_optouts.launch_id and sent.phone_e164 = keyword_optouts.from_phone_e164
-    where sent.submit_result is not null
+-- the contacts something new touched. Most are found in one pass over the deciding send rows
+-- (the history that grows), each row tested against small sets: its contact has a new
+-- launch-list row (a new send row or credit block) or a new unsubscribe click, its message a
+-- new final receipt, or its keyword flag as the attributions are now (the rule of
+-- `opted_out_by_keyword` below: sent, and its launch and phone attributed a stop keyword)
+-- differs from the flag this model has (none differ, most days).
+small_touched as (
+    select launch_id, contact_id from {{ ref('int_launch_list') }}
+    where _watermark > {{ previous_watermark() }}
+    union
+    select launch_id, contact_id from unsubscribes
+    where ingested_at > {{ previous_watermark() }}
+),
+
+new_receipts as (
+    select provider, provider_message_id from {{ ref('int_final_receipts') }}
+    where _watermark > {{ previous_watermark() }}
 ),
 
 keyword_flagged_before as (
@@ -50,34 +57,46 @@ keyword_flagged_before as (
     where opted_out_by_keyword
 ),
 
--- the keys below name each table again rather than the CTEs above: a CTE read twice is
--- materialised whole, and these only need two columns of the rows that changed
-touched as (
-    select launch_id, contact_id from {{ ref('int_launch_list') }}
-    where _watermark > {{ previous_watermark() }}
-    union
-    select sent.launch_id, sent.contact_id
-    from {{ ref('int_deciding_send_rows') }} as sent
-    inner join {{ ref('int_final_receipts') }} as new_receipts
-        on sent.provider = new_receipts.provider and sent.provider_message_id = new_receipts.provider_message_id
-    where new_receipts._watermark > {{ previous_watermark() }}
-    union
-    select launch_id, contact_id from unsubscribes
-    where ingested_at > {{ previous_watermark() }}
-    union
-    (select * from keyword_flagged_now except select * from keyword_flagged_before)
-    union
-    (select * from keyword_flagged_before except select * from keyword_flagged_now)
+touched_sends as (
+    select deciding.*
+    from deciding
+    left join small_touched
+        on deciding.launch_id = small_touched.launch_id and deciding.contact_id = small_touched.contact_id
+    left join new_receipts
+        on deciding.provider = new_receipts.provider
+        and deciding.provider_message_id = new_receipts.provider_message_id
+    left join keyword_optouts
+        on deciding.launch_id = keyword_optouts.launch_id and deciding.phone_e164 = keyword_optouts.from_phone_e164
+    left join keyword_flagged_before
+        on deciding.launch_id = keyword_flagged_before.launch_id
+        and deciding.contact_id = keyword_flagged_before.contact_id
+    where small_touched.contact_id is not null
+        or new_receipts.provider is not null
+        or (
+            (deciding.submit_result is not null and keyword_optouts.launch_id is not null)
+            != (keyword_flagged_before.contact_id is not null)
+        )
 ),
 
 -- a touched contact is on the launch list when it has a send-log or credit-block row (an
--- unsubscribe click alone does not put it there): the joins below tell, without the whole list
+-- unsubscribe click alone does not put it there): the joins below tell, without the whole list;
+-- the deciding row of a touched contact, if it has one, is among the touched send rows
 launch_list as (
-    select touched.launch_id, touched.contact_id from touched
+    select launch_id, contact_id from touched_sends
+    union
+    select launch_id, contact_id from small_touched
+),
+
+deciding_rows as (
+    select * from touched_sends
 ),
 {% else %}
 launch_list as (
     select * from {{ ref('int_launch_list') }}
+),
+
+deciding_rows as (
+    select * from deciding
 ),
 {% endif %}
 
@@ -96,7 +115,7 @@ decided as (
         deciding.segments,
         deciding.logged_at
     from launch_list
-    left join deciding
+    left join deciding_rows as deciding
         on launch_list.launch_id = deciding.launch_id and launch_list.contact_id = deciding.contact_id
     left join credit
         on launch_list.launch_id = credit.launch_id and launch_list.contact_id = credit.contact_id
