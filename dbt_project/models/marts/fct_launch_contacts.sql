@@ -33,12 +33,12 @@ keyword_optouts as (
 ),
 
 {% if is_incremental() %}
--- the contacts something new touched. Most are found in one pass over the deciding send rows
--- (the history that grows), each row tested against small sets: its contact has a new
--- launch-list row (a new send row or credit block) or a new unsubscribe click, its message a
--- new final receipt, or its keyword flag as the attributions are now (the rule of
--- `opted_out_by_keyword` below: sent, and its launch and phone attributed a stop keyword)
--- differs from the flag this model has (none differ, most days).
+-- the contacts something new touched: those with a send row in one pass over the deciding
+-- send rows (the history that grows), each row tested against small sets (its contact has a
+-- new launch-list row or a new unsubscribe click, its message a new final receipt, or its
+-- keyword flag as the attributions are now, the rule of `opted_out_by_keyword` below: sent,
+-- and its launch and phone attributed a stop keyword, differs from the flag this model has:
+-- none differ, most days); those with a credit block only, by their new launch-list row.
 small_touched as (
     select launch_id, contact_id from {{ ref('int_launch_list') }}
     where _watermark > {{ previous_watermark() }}
