@@ -208,9 +208,8 @@ def _write_parquet(
     hard link to `unchanged`'s when given (the published build's folder: no contact changed since).
 
     A table keeps no row order, so neither does its file: DuckDB writes row groups as its
-    threads finish them (~12 % less time for the contacts than in insertion order).
+    threads finish them (`preserve_order false`), none waiting for another's turn.
     """
-    con.execute("set preserve_insertion_order = false")
     for name in counts:
         schema, table = name.split(".")
         (folder / schema).mkdir(parents=True, exist_ok=True)
@@ -220,7 +219,7 @@ def _write_parquet(
                 os.link(unchanged / schema / f"{table}.parquet", target)
                 continue
         con.execute(
-            f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd, compression_level 1)"
+            f"copy (select * from published.{schema}.{table}) to '{target}' (format parquet, compression zstd, compression_level 1, preserve_order false)"
         )
 
 
