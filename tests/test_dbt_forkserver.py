@@ -187,6 +187,44 @@ def test_the_same_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> N
     assert "Unable to do partial parsing because profile has changed" in parse_log("elsewhere")
 
 
+def test_each_build_database_keeps_its_own_parse_state(tmp_path: Path) -> None:
+    """Builds into two data folders, in turns: each starts from the parse state of the last build
+    into its own database, not from the other's (whose profile differs: a whole parse)."""
+    from dagster_dbt import DbtProject
+
+    from orchestration.assets.models import build_target, keep_partial_parse, parse_state_of
+
+    project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
+    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+
+    def build_log(folder: str) -> str:
+        """dbt's debug log of `ls` into `tmp_path/folder`'s build database, as a build is run."""
+        build_db = tmp_path / folder / "sms.build.duckdb"
+        run_target = build_target(f"warehouse_models-{folder}", build_db, project)
+        if (
+            not (run_target / "partial_parse.msgpack").exists()
+            and (project_dir / "target" / "partial_parse.msgpack").exists()
+        ):
+            shutil.copy(project_dir / "target" / "partial_parse.msgpack", run_target)  # as dagster-dbt does
+        env = os.environ | {"SMS_BUILD_DB": str(build_db), "SMS_LAKE_DIR": str(tmp_path / folder / "lake")}
+        subprocess.run(
+            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
+             "--log-level-file", "debug"],
+            cwd=project_dir, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        keep_partial_parse(run_target, build_db, project)
+        return (run_target / "dbt.log").read_text()
+
+    whole = "Unable to do partial parsing"
+    assert whole in build_log("a")  # nothing parsed yet
+    assert "profile has changed" in build_log("b")  # started from a's state: another build database
+    assert parse_state_of(tmp_path / "a" / "sms.build.duckdb", project).exists()
+    again = build_log("a")
+    assert whole not in again and "no changes found, skipping parsing" in again
+    assert whole not in build_log("b")
+
+
 def test_the_dbt_resource_overrides_only_what_dagster_dbt_still_calls() -> None:
     """The two start-up costs `DbtCli` skips are methods of dagster-dbt with no public switch: if
     dagster-dbt renames or stops calling either, this fails instead of the override doing nothing."""

@@ -4,9 +4,12 @@ Grouped in the UI by layer (the schema each model is built in: `reference` seeds
 `staging`, `intermediate`, `marts`, `audit`); the sources are the landing feeds.
 """
 
+import contextlib
+import hashlib
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -83,14 +86,16 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Bui
             write_json=os.environ.get("DBT_WRITE_JSON", "").lower() == "true",
         )
         rebuild.begin_build(paths)
-        invocation = dbt.cli(args, context=context)
+        run_name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}"
+        target = build_target(run_name, paths.build_db)
+        invocation = dbt.cli(args, context=context, target_path=target)
         built = tested = 0
         for event in invocation.stream():
             built += isinstance(event, dg.Output)
             tested += isinstance(event, dg.AssetCheckResult)
             yield event
         rebuild.record_build(paths)
-    keep_partial_parse(invocation.target_path)
+    keep_partial_parse(invocation.target_path, paths.build_db)
     prune_run_targets(invocation.target_path)
     say(
         context.log,
@@ -99,19 +104,54 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: Bui
 
 
 PARSE_STATE = "partial_parse.msgpack"
+PARSE_STATES = "parse-states"  # under `target/`: the parse state of the builds into each build database
+PARSE_STATES_KEPT = 10
 
 
-def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> None:
-    """Hand this build's parse state to the next one (dagster-dbt seeds each build from `target/`).
+def parse_state_of(build_db: Path, project: DbtProject = dbt_project) -> Path:
+    """Where the parse state of the last build into `build_db` is kept.
+
+    dbt's parse state holds a hash of the profile, and the profile names the build
+    database: a build into another data folder (a second warehouse, a test, the
+    benchmark's next size) finds a state it cannot use and parses the whole project
+    again. Kept per build database, each folder's builds start from their own.
+    """
+    key = hashlib.sha256(str(build_db.resolve()).encode()).hexdigest()[:16]
+    return project.project_dir / project.target_path / PARSE_STATES / f"{key}.msgpack"
+
+
+def build_target(run_name: str, build_db: Path, project: DbtProject = dbt_project) -> Path:
+    """A new target folder for one dbt build (`<run_name>-<random>`, named as dagster-dbt names its
+    own), holding the parse state of the last build into `build_db` when there is one.
+
+    dagster-dbt copies `target/partial_parse.msgpack` into a build's folder only when the
+    folder has none; without a state of this build database, that one is used.
+    """
+    target = project.project_dir / project.target_path / f"{run_name}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True)
+    with contextlib.suppress(FileNotFoundError):
+        shutil.copyfile(parse_state_of(build_db, project), target / PARSE_STATE)
+    return target
+
+
+def keep_partial_parse(run_target: Path, build_db: Path, project: DbtProject = dbt_project) -> None:
+    """Hand this build's parse state to the next build into `build_db` (`parse_state_of`), and to
+    any other (`target/partial_parse.msgpack`, which dagster-dbt seeds each build from).
 
     Without it every build parses the whole project again; dbt checks the state
-    itself and parses again whatever no longer matches.
+    itself and parses again whatever no longer matches. The states of the
+    `PARSE_STATES_KEPT` build databases built last are kept.
     """
     state = run_target / PARSE_STATE
-    if state.exists():
-        target = project.project_dir / project.target_path
-        with replacing(target / PARSE_STATE) as tmp:
+    if not state.exists():
+        return
+    own = parse_state_of(build_db, project)
+    for kept in (project.project_dir / project.target_path / PARSE_STATE, own):
+        with replacing(kept) as tmp:
             shutil.copyfile(state, tmp)
+    by_age = sorted(own.parent.glob("*.msgpack"), key=lambda path: path.stat().st_mtime)
+    for old in by_age[:-PARSE_STATES_KEPT]:
+        old.unlink(missing_ok=True)
 
 
 RUN_TARGETS_KEPT = 10
