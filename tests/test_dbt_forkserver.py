@@ -153,6 +153,30 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _project_copy(tmp_path: Path) -> Path:
+    """The dbt project copied without its target folder: the repository's parse state is left alone."""
+    project_dir = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    return project_dir
+
+
+def _dbt_ls_log(project_dir: Path, run_target: Path, data: Path, lake: str = "lake") -> str:
+    """dbt's debug log of `ls` in `run_target` with the build database and lake in `data`; the
+    project's `target/partial_parse.msgpack` is copied in first unless `run_target` holds a parse
+    state already (as dagster-dbt seeds a build's folder)."""
+    kept = project_dir / "target" / "partial_parse.msgpack"
+    run_target.mkdir(parents=True, exist_ok=True)
+    if kept.exists() and not (run_target / "partial_parse.msgpack").exists():
+        shutil.copy(kept, run_target)
+    env = os.environ | {"SMS_BUILD_DB": str(data / "sms.build.duckdb"), "SMS_LAKE_DIR": str(data / lake)}
+    subprocess.run(
+        [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
+         "--log-level-file", "debug"],
+        cwd=project_dir, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return (run_target / "dbt.log").read_text()
+
+
 def test_the_same_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> None:
     """dbt parses everything again when a connection setting (the build database's path) changes;
     a warehouse keeps its data folder, so its builds reuse the kept parse state.
@@ -160,27 +184,14 @@ def test_the_same_data_folder_does_not_make_dbt_parse_again(tmp_path: Path) -> N
     The lake's folder reaches the models at run time (`getvariable('sms_lake')`), so
     it is not part of the parse at all.
     """
-    project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
-    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    project_dir = _project_copy(tmp_path)
 
     def parse_log(folder: str, lake: str = "lake") -> str:
-        """dbt's debug log of `ls` with the data in `tmp_path/folder`, seeded with the kept parse state."""
         run_target = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
-        run_target.mkdir()
-        if (project_dir / "target" / "partial_parse.msgpack").exists():
-            shutil.copy(project_dir / "target" / "partial_parse.msgpack", run_target)
-        env = os.environ | {
-            "SMS_BUILD_DB": str(tmp_path / folder / "sms.build.duckdb"),
-            "SMS_LAKE_DIR": str(tmp_path / folder / lake),
-        }
-        subprocess.run(
-            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
-             "--log-level-file", "debug"],
-            cwd=project_dir, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        log = _dbt_ls_log(project_dir, run_target, tmp_path / folder, lake)
         if not (project_dir / "target").exists():
             shutil.copytree(run_target, project_dir / "target")
-        return (run_target / "dbt.log").read_text()
+        return log
 
     parse_log("data")  # the copy's first parse: the state every later command starts from
     assert "no changes found, skipping parsing" in parse_log("data", lake="another-lake")
@@ -194,27 +205,16 @@ def test_each_build_database_keeps_its_own_parse_state(tmp_path: Path) -> None:
 
     from orchestration.assets.models import build_target, keep_partial_parse, parse_state_of
 
-    project_dir = tmp_path / "dbt_project"  # a copy: the repository's parse state is left alone
-    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    project_dir = _project_copy(tmp_path)
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
 
     def build_log(folder: str) -> str:
-        """dbt's debug log of `ls` into `tmp_path/folder`'s build database, as a build is run."""
+        """As a build into `tmp_path/folder`'s database: its own target folder, its state kept after."""
         build_db = tmp_path / folder / "sms.build.duckdb"
         run_target = build_target(f"warehouse_models-{folder}", build_db, project)
-        if (
-            not (run_target / "partial_parse.msgpack").exists()
-            and (project_dir / "target" / "partial_parse.msgpack").exists()
-        ):
-            shutil.copy(project_dir / "target" / "partial_parse.msgpack", run_target)  # as dagster-dbt does
-        env = os.environ | {"SMS_BUILD_DB": str(build_db), "SMS_LAKE_DIR": str(tmp_path / folder / "lake")}
-        subprocess.run(
-            [DBT, "ls", "--profiles-dir", ".", "--target-path", str(run_target), "--log-path", str(run_target),
-             "--log-level-file", "debug"],
-            cwd=project_dir, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        log = _dbt_ls_log(project_dir, run_target, tmp_path / folder)
         keep_partial_parse(run_target, build_db, project)
-        return (run_target / "dbt.log").read_text()
+        return log
 
     whole = "Unable to do partial parsing"
     assert whole in build_log("a")  # nothing parsed yet
