@@ -112,9 +112,10 @@ def parse_state_of(build_db: Path, project: DbtProject = dbt_project) -> Path:
     """Where the parse state of the last build into `build_db` is kept.
 
     dbt's parse state holds a hash of the profile, and the profile names the build
-    database: a build into another data folder (a second warehouse, a test, the
-    benchmark's next size) finds a state it cannot use and parses the whole project
-    again. Kept per build database, each folder's builds start from their own.
+    database: a build that follows one into another data folder (two warehouses on one
+    checkout, the UI's and a command line's) finds a state it cannot use and parses the
+    whole project again. Kept per build database, each folder's builds start from the
+    state of its last build (its first build still parses everything).
     """
     key = hashlib.sha256(str(build_db.resolve()).encode()).hexdigest()[:16]
     return project.project_dir / project.target_path / PARSE_STATES / f"{key}.msgpack"
