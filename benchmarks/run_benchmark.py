@@ -104,6 +104,7 @@ class Timed:
     cpu: float
     peaks: dict[str, float]  # MiB, per role: run, GX worker, dbt server, dbt build
     summed: float  # MiB, all processes' RSS at once, at its highest
+    phases: dict[str, float]  # seconds, see `phases`
 
     @property
     def largest(self) -> float:
@@ -116,11 +117,45 @@ class Timed:
         return f"peak memory (MiB) {roles}; all at once {self.summed:,.0f}"
 
 
+Timeline = list[tuple[float, str, str | None]]  # (epoch seconds, Dagster event type, step key)
+
+
+def phases(timeline: Timeline, launched: float, ended: float) -> dict[str, float]:
+    """Where one run's wall seconds went, from its Dagster events (`launched` and `ended`: the
+    `sms-warehouse run` process's start and exit, epoch seconds): `start` (to the first event:
+    imports, helper processes, the plan), `planned` (the planned materialisations and checks
+    recorded before the run starts), each step from its start to its end, and `end` (from
+    the run's end to the process's exit: the printed report)."""
+    first = timeline[0][0]
+    begun = next(t for t, kind, _ in timeline if kind == "PIPELINE_START")
+    done = next((t for t, kind, _ in reversed(timeline) if kind in ("PIPELINE_SUCCESS", "PIPELINE_FAILURE")),
+                timeline[-1][0])  # fmt: skip
+    seconds = {"start": first - launched, "planned": begun - first}
+    opened: dict[str | None, float] = {}
+    for t, kind, step in timeline:
+        if kind == "STEP_START":
+            opened[step] = t
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and step in opened:
+            seconds[str(step)] = t - opened.pop(step)
+    seconds["end"] = ended - done
+    return seconds
+
+
+def latest_run_timeline(home: Path) -> Timeline:
+    """The events of the latest run recorded in the Dagster instance at `home`."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        return [(e.timestamp, e.dagster_event.event_type_value, e.step_key)
+                for e in instance.all_logs(run.run_id) if e.dagster_event is not None]  # fmt: skip
+
+
 def timed_run(env: dict) -> Timed:
     """Wall seconds, CPU seconds of the run's processes (all are waited for: the GX worker, the dbt
     forkserver and its builds), and, sampled every 0.25 s, each process's peak and their summed RSS."""
     cpu = _children_cpu()
-    started = time.perf_counter()
+    started, launched = time.perf_counter(), time.time()
     proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)
     peaks: dict[str, float] = {}
     summed = 0.0
@@ -134,7 +169,7 @@ def timed_run(env: dict) -> Timed:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     out, _ = proc.communicate()
-    took = time.perf_counter() - started
+    took, ended = time.perf_counter() - started, time.time()
     sampler.join()
     if proc.returncode:
         sys.exit(f"run failed:\n{out[-3000:]}")
@@ -142,7 +177,9 @@ def timed_run(env: dict) -> Timed:
         if any(step in line for step in ("ingested ", "dbt: ", "dbt built", "published")):
             print("    " + line)
     peaks.pop("other", None)
-    return Timed(took, _children_cpu() - cpu, peaks, summed)
+    spent = phases(latest_run_timeline(Path(env["SMS_DATA_DIR"]) / "dagster_home"), launched, ended)
+    print("    seconds: " + ", ".join(f"{name} {s:.1f}" for name, s in spent.items()))
+    return Timed(took, _children_cpu() - cpu, peaks, summed, spent)
 
 
 def late_receipts(db: Path, landing: Path) -> int:
@@ -296,6 +333,7 @@ def measure(contacts: int, out: Path, env: dict, latency: bool, check: bool) -> 
         "sql_cold_peak": sql_cold_peak, "cold": cold.seconds, "cold_cpu": cold.cpu, "cold_peaks": cold.peaks,
         "cold_largest": cold.largest, "sql_warm": sql_warm, "warm": warm.seconds, "warm_peaks": warm.peaks,
         "late_receipts": late, "idle": idle.seconds, "totals_equal": cold_equal and warm_equal and idle_equal,
+        "cold_phases": cold.phases, "warm_phases": warm.phases, "idle_phases": idle.phases,
     }  # fmt: skip
     if latency:
         seconds, status = sensor_latency(out, env)
