@@ -225,6 +225,35 @@ def test_each_build_database_keeps_its_own_parse_state(tmp_path: Path) -> None:
     assert whole not in build_log("b")
 
 
+def test_the_parse_states_of_the_ten_build_databases_built_last_are_kept(tmp_path: Path) -> None:
+    """A state per build database, tests' and benchmarks' folders included: the oldest go."""
+    from dagster_dbt import DbtProject
+
+    from orchestration.assets.models import PARSE_STATES_KEPT, keep_partial_parse, parse_state_of
+
+    project = DbtProject(project_dir=_project_copy(tmp_path), profiles_dir=tmp_path / "dbt_project")
+    older = [parse_state_of(tmp_path / f"old-{age}" / "sms.build.duckdb", project) for age in range(12)]
+    for age, state in enumerate(older):  # old-0 is the newest
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_bytes(b"")
+        os.utime(state, (1_000_000 - age, 1_000_000 - age))
+    run_target = tmp_path / "warehouse_models-now"
+    run_target.mkdir()
+    (run_target / "partial_parse.msgpack").write_bytes(b"this build's state")
+    keep_partial_parse(run_target, tmp_path / "now" / "sms.build.duckdb", project)
+
+    kept = sorted(older[0].parent.iterdir())
+    assert len(kept) == PARSE_STATES_KEPT
+    assert (
+        parse_state_of(tmp_path / "now" / "sms.build.duckdb", project).read_bytes() == b"this build's state"
+    )
+    assert set(kept) == {
+        parse_state_of(tmp_path / "now" / "sms.build.duckdb", project),
+        *older[: PARSE_STATES_KEPT - 1],
+    }
+    assert (project.project_dir / "target" / "partial_parse.msgpack").read_bytes() == b"this build's state"
+
+
 def test_the_dbt_resource_overrides_only_what_dagster_dbt_still_calls() -> None:
     """The two start-up costs `DbtCli` skips are methods of dagster-dbt with no public switch: if
     dagster-dbt renames or stops calling either, this fails instead of the override doing nothing."""

@@ -108,6 +108,11 @@ PARSE_STATES = "parse-states"  # under `target/`: the parse state of the builds 
 PARSE_STATES_KEPT = 10
 
 
+def _target_dir(project: DbtProject) -> Path:
+    """The project's `target/`: dagster-dbt's build folders, the parse states kept between builds."""
+    return project.project_dir / project.target_path
+
+
 def parse_state_of(build_db: Path, project: DbtProject = dbt_project) -> Path:
     """Where the parse state of the last build into `build_db` is kept.
 
@@ -118,7 +123,7 @@ def parse_state_of(build_db: Path, project: DbtProject = dbt_project) -> Path:
     state of its last build (its first build still parses everything).
     """
     key = hashlib.sha256(str(build_db.resolve()).encode()).hexdigest()[:16]
-    return project.project_dir / project.target_path / PARSE_STATES / f"{key}.msgpack"
+    return _target_dir(project) / PARSE_STATES / f"{key}.msgpack"
 
 
 def build_target(run_name: str, build_db: Path, project: DbtProject = dbt_project) -> Path:
@@ -128,7 +133,7 @@ def build_target(run_name: str, build_db: Path, project: DbtProject = dbt_projec
     dagster-dbt copies `target/partial_parse.msgpack` into a build's folder only when the
     folder has none; without a state of this build database, that one is used.
     """
-    target = project.project_dir / project.target_path / f"{run_name}-{uuid.uuid4().hex[:7]}"
+    target = _target_dir(project) / f"{run_name}-{uuid.uuid4().hex[:7]}"
     target.mkdir(parents=True)
     with contextlib.suppress(FileNotFoundError):
         shutil.copyfile(parse_state_of(build_db, project), target / PARSE_STATE)
@@ -147,11 +152,14 @@ def keep_partial_parse(run_target: Path, build_db: Path, project: DbtProject = d
     if not state.exists():
         return
     own = parse_state_of(build_db, project)
-    for kept in (project.project_dir / project.target_path / PARSE_STATE, own):
+    for kept in (_target_dir(project) / PARSE_STATE, own):
         with replacing(kept) as tmp:
             shutil.copyfile(state, tmp)
-    by_age = sorted(own.parent.glob("*.msgpack"), key=lambda path: path.stat().st_mtime)
-    for old in by_age[:-PARSE_STATES_KEPT]:
+    ages = {}
+    for path in own.parent.glob("*.msgpack"):
+        with contextlib.suppress(FileNotFoundError):  # a build into another folder pruned it meanwhile
+            ages[path] = path.stat().st_mtime
+    for old in sorted(ages, key=ages.__getitem__)[:-PARSE_STATES_KEPT]:
         old.unlink(missing_ok=True)
 
 
