@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.textfiles import Reject
@@ -41,7 +42,8 @@ class ParquetBatches:
         first = 1
         try:
             file = pq.ParquetFile(self.path)
-            schema = pl.from_arrow(file.schema_arrow.empty_table()).schema
+            # not `schema_arrow.empty_table()`, which imports pandas (the run needs it nowhere)
+            schema = pl.from_arrow(pa.Table.from_batches([], schema=file.schema_arrow)).schema
             present = [c for c in self.columns if c in schema]
             missing = [c for c in self.columns if c not in schema]
             nested = [c for c in present if schema[c].is_nested() or schema[c] == pl.Binary]
