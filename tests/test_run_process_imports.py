@@ -26,8 +26,8 @@ def _in_fresh_python(code: str, env: dict[str, str] | None = None) -> list[str]:
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        check=True,
     )
+    assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout.split()
 
 
