@@ -9,6 +9,10 @@ if ! "$PY" -m uv --version >/dev/null 2>&1; then
 fi
 # --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI machines), Python would otherwise
 # compile every imported module again in every process: importing GX alone took 12 s instead of 6
-UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet --compile-bytecode
+uv_sync() { UV_PYTHON_DOWNLOADS=never "$PY" -m uv sync --frozen --extra dev --python "$PY" --quiet --compile-bytecode; }
+# uv's compile workers now and then return an empty answer ("Bytecode compilation
+# failed, expected …, received \"\""; astral-sh/uv#2245, seen on this CI): the packages are in
+# place by then, and a second sync compiles them again
+uv_sync || { echo "setup: uv sync failed; trying once more" >&2; uv_sync; }
 (cd dbt_project && ../.venv/bin/sms-dbt parse --quiet --profiles-dir . >/dev/null)
 echo "ready: .venv/bin/sms-warehouse --help"
