@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import duckdb
 import polars as pl
-import pyarrow as pa
 
+from ingestion.parquet_file import empty_table
 from ingestion.reference import not_sent_reasons, reached_statuses
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import CHECK_ROWS, Validator
@@ -55,10 +55,7 @@ def _read_in_batches(sql: str, parameters: list[object]) -> Iterator[pl.DataFram
     after an empty frame of its columns (so that a query without rows still shows them)."""
     with duckdb.connect(str(resolve_paths().build_db), read_only=True) as con:
         reader = con.sql(sql, params=parameters).to_arrow_reader(CHECK_ROWS)  # a relation: no extra copy
-        # not `schema.empty_table()`: it imports pandas, which this process otherwise never
-        # needs, and DuckDB's staging thread waits for that import to finish
-        empty = pa.Table.from_batches([], schema=reader.schema)
-        for table in itertools.chain([empty], reader):  # batch by batch
+        for table in itertools.chain([empty_table(reader.schema)], reader):  # batch by batch
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
             yield frame
