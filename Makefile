@@ -22,4 +22,4 @@ bench: setup
 	.venv/bin/python benchmarks/run_benchmark.py --contacts 1000000
 
 clean:
-	rm -rf data .venv dbt_project/target dbt_project/logs
+	rm -rf data .venv dbt_env/.venv dbt_project/target dbt_project/logs

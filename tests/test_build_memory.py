@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
+from orchestration.dbt_cli.environment import dbt_command
 from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import clean_env
 
-DBT = str(Path(sys.executable).with_name("dbt"))
+DBT = str(dbt_command())
 SETTINGS = "select current_setting('memory_limit') as m, current_setting('temp_directory') as t"
 
 

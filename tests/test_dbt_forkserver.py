@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from orchestration.dbt_cli import forkserver as dbt_forkserver
+from orchestration.dbt_cli.environment import dbt_command
 from orchestration.paths import DBT_PROJECT_DIR
 
 SMS_DBT = str(Path(sys.executable).with_name("sms-dbt"))
-DBT = str(Path(sys.executable).with_name("dbt"))
+DBT = str(dbt_command())
 
 
 @pytest.fixture()

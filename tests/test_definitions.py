@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingestion.feeds import FEEDS
-from orchestration.dbt_cli.arguments import UNCHANGED_IN_INCREMENTAL_BUILDS, build_args
+from orchestration.dbt_cli.arguments import UNCHANGED_IN_INCREMENTAL_BUILDS, UNIT_TESTS, build_args
 from orchestration.jobs import BUILD_KEYS, RANGE_END, RANGE_START, WAREHOUSE_JOB, plan_run
 from orchestration.warehouse.landing_changes import LandingChanges
 
@@ -99,16 +99,20 @@ def test_dbt_build_arguments() -> None:
     assert build_args(full_refresh=True, subset=False) == [
         "build",
         "--full-refresh",
+        "--exclude",
+        UNIT_TESTS,
         "--log-level-file",
         "none",
         "--no-write-json",
     ]
     assert build_args(full_refresh=False, subset=False) == [
-        "build", "--exclude", UNCHANGED_IN_INCREMENTAL_BUILDS, "--indirect-selection", "empty",
+        "build", "--exclude", f"{UNIT_TESTS} {UNCHANGED_IN_INCREMENTAL_BUILDS}", "--indirect-selection", "empty",
         "--log-level-file", "none", "--no-write-json",
     ]  # fmt: skip
     # an operator materialising some models from the UI gets exactly those (dagster-dbt selects them)
-    assert build_args(full_refresh=False, subset=True, log_file=True, write_json=True) == ["build"]
+    assert build_args(full_refresh=False, subset=True, log_file=True, write_json=True) == [
+        "build", "--exclude", UNIT_TESTS,
+    ]  # fmt: skip
 
 
 def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +10,11 @@ import duckdb
 
 from ingestion.ingest import ingest_partition, landing_partitions
 from ingestion.lake import ensure_schemas, write_partition
+from orchestration.dbt_cli.environment import dbt_command
 from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import clean_env
 
-DBT = str(Path(sys.executable).with_name("dbt"))
+DBT = str(dbt_command())
 
 
 MARTS = (

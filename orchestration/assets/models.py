@@ -60,7 +60,6 @@ class BuildConfig(dg.Config):
     manifest=prepare(dbt_project).manifest_path,
     project=dbt_project,
     dagster_dbt_translator=WarehouseTranslator(),
-    exclude="resource_type:unit_test",
     pool=WAREHOUSE_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCli, config: BuildConfig):

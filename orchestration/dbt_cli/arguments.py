@@ -11,6 +11,10 @@ from __future__ import annotations
 # `empty`, tests of models that read a seed (relationships) still run. One `--exclude` value,
 # a space-separated union: dagster-dbt regroups flags and their values.
 UNCHANGED_IN_INCREMENTAL_BUILDS = "path:seeds path:models/staging,resource_type:model"
+# dbt's unit tests check the SQL of models on hand-written rows, not the data: `make test` runs
+# them (tests/test_marts_rules.py), a build never does. dagster-dbt, without dbt-core in its
+# process, cannot apply a selection of its own (`exclude=` on `dbt_assets`), so the build leaves them out.
+UNIT_TESTS = "resource_type:unit_test"
 
 
 def build_args(
@@ -18,6 +22,7 @@ def build_args(
 ) -> list[str]:
     """`dbt build` arguments (dagster-dbt adds the selection of the assets being materialised).
 
+    - never dbt's unit tests (`UNIT_TESTS`);
     - `full_refresh`: rebuild every model from the whole lake (`--full-refresh`);
     - otherwise, unless only some assets were selected (`subset`), leave out what only a
       full build changes (`UNCHANGED_IN_INCREMENTAL_BUILDS`);
@@ -25,11 +30,11 @@ def build_args(
     - `write_json`: write `manifest.json` and `run_results.json` in the build's target folder
       (dagster-dbt reads the project's manifest and dbt's event stream, not these).
     """
-    args = ["build"]
-    if full_refresh:
-        args.append("--full-refresh")
-    elif not subset:
-        args += ["--exclude", UNCHANGED_IN_INCREMENTAL_BUILDS, "--indirect-selection", "empty"]
+    incremental = not full_refresh and not subset
+    args = ["build", *(["--full-refresh"] if full_refresh else [])]
+    args += ["--exclude", f"{UNIT_TESTS} {UNCHANGED_IN_INCREMENTAL_BUILDS}" if incremental else UNIT_TESTS]
+    if incremental:
+        args += ["--indirect-selection", "empty"]
     if not log_file:
         args += ["--log-level-file", "none"]
     if not write_json:

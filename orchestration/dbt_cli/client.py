@@ -12,14 +12,15 @@ import socket
 import sys
 import time
 
+from orchestration.dbt_cli.environment import dbt_command
 from orchestration.dbt_cli.forkserver import ENV, send_request
 
 _CONNECT_WAIT_S = 10.0  # the server binds its socket within a moment of starting
 
 
 def _plain_dbt() -> None:
-    """dbt in this process's place: the `dbt` command installed beside this Python."""
-    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    """dbt in this process's place: the `dbt` command of dbt's environment."""
+    dbt = str(dbt_command())
     os.execv(dbt, [dbt, *sys.argv[1:]])
 
 

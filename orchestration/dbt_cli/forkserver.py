@@ -28,6 +28,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from orchestration.dbt_cli.environment import dbt_python
+
 ENV = "SMS_DBT_FORKSERVER"  # the server's socket, for sms-dbt
 _HEADER = struct.Struct("!I")
 _serving: subprocess.Popen | None = None  # the server of the outermost `running()` block
@@ -170,7 +172,7 @@ def running() -> Iterator[subprocess.Popen]:
     folder = Path(tempfile.mkdtemp(prefix="sms-dbt-"))
     path = folder / "socket"
     server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.dbt_cli.forkserver", str(path), str(os.getpid())],
+        [str(dbt_python()), "-m", "orchestration.dbt_cli.forkserver", str(path), str(os.getpid())],
         stdin=subprocess.DEVNULL,
     )
     previous = os.environ.get(ENV)

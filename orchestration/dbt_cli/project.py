@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.dbt_cli.environment import dbt_command
 from orchestration.paths import DBT_PROJECT_DIR, dbt_project_files
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def _dbt_on_path() -> None:
-    """dagster-dbt parses the project with the `dbt` on PATH: the one installed beside this Python
-    is that dbt, even when its virtual environment is not activated."""
+    """dagster-dbt parses the project with the `dbt` on PATH (under `dagster dev`): without one,
+    dbt's environment's, after every other folder (its `python` must not shadow this one's)."""
     if shutil.which("dbt") is None:
-        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), str(dbt_command().parent)])
 
 
 def manifest_is_stale(project: DbtProject = dbt_project) -> bool:

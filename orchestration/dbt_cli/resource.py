@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import sys
 from collections.abc import Iterator
 from functools import cached_property
@@ -14,6 +13,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from orchestration.dbt_cli import forkserver
+from orchestration.dbt_cli.environment import dbt_core_version
 
 SMS_DBT = str(Path(sys.executable).with_name("sms-dbt"))  # dbt, through the run's forkserver when up
 
@@ -26,7 +26,7 @@ class DbtCli(DbtCliResource):
     fork of it (`sms-dbt`). Two start-up costs that dagster-dbt has no public switch
     for are skipped, each by overriding one method (pinned by a test that fails when
     dagster-dbt renames it): the `dbt --version` subprocess before every invocation
-    (the version is read from the package metadata instead), and a dbt adapter set
+    (the version is read from dbt's environment's package metadata instead), and a dbt adapter set
     up in the Dagster process, used only to fetch row counts or column metadata,
     which these assets do not ask for.
     """
@@ -45,7 +45,7 @@ class DbtCli(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
+        return version.parse(dbt_core_version())
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 - dagster-dbt's signature
         return None

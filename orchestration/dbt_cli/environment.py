@@ -1,0 +1,48 @@
+"""dbt's own Python environment, `dbt_env/.venv` (see dbt_env/pyproject.toml for why it is apart).
+
+Where its interpreter and its `dbt` command are, and which dbt-core it holds. The
+setup puts this checkout on that environment's path (a `.pth` file), so that dbt finds
+the lake plugin and the forkserver here. Standard library only: `sms-dbt` imports it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from pathlib import Path
+
+from orchestration.paths import REPO_ROOT
+
+ENV_VAR = "SMS_DBT_ENV"
+
+
+def dbt_env() -> Path:
+    """The environment's folder: `SMS_DBT_ENV` when set, else `dbt_env/.venv` of this checkout."""
+    return Path(os.environ.get(ENV_VAR) or REPO_ROOT / "dbt_env" / ".venv")
+
+
+def _in_env(name: str) -> Path:
+    path = dbt_env() / "bin" / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"dbt's environment has no {path}: run `make setup` (scripts/setup.sh makes it)"
+        )
+    return path
+
+
+def dbt_python() -> Path:
+    """The Python of dbt's environment (the forkserver runs in it)."""
+    return _in_env("python")
+
+
+def dbt_command() -> Path:
+    """dbt's own command line, `dbt`, in its environment."""
+    return _in_env("dbt")
+
+
+def dbt_core_version() -> str:
+    """dbt-core's version in dbt's environment, read from its package metadata (no process started)."""
+    sites = [str(site) for site in (dbt_env() / "lib").glob("python*/site-packages")]
+    for dist in importlib.metadata.distributions(name="dbt-core", path=sites):
+        return dist.version
+    raise FileNotFoundError(f"no dbt-core in {dbt_env()}: run `make setup` (scripts/setup.sh makes it)")
