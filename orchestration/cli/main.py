@@ -38,7 +38,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     resolve_paths().export_env()
     dagster_home()
-    bin_dir = str(Path(sys.executable).parent)  # dbt and dagster beside this Python, venv activated or not
+    bin_dir = str(Path(sys.executable).parent)  # dagster beside this Python, venv activated or not
     os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     dagster = os.path.join(bin_dir, "dagster")
     workspace = str(REPO_ROOT / "workspace.yaml")
