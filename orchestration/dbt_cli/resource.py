@@ -26,9 +26,9 @@ class DbtCli(DbtCliResource):
     fork of it (`sms-dbt`). Two start-up costs that dagster-dbt has no public switch
     for are skipped, each by overriding one method (pinned by a test that fails when
     dagster-dbt renames it): the `dbt --version` subprocess before every invocation
-    (the version is read from dbt's environment's package metadata instead), and a dbt adapter set
-    up in the Dagster process, used only to fetch row counts or column metadata,
-    which these assets do not ask for.
+    (the version is read from the package metadata of dbt's environment instead), and
+    a dbt adapter set up in the Dagster process (which has no dbt-core), used only to
+    fetch row counts or column metadata, which these assets do not ask for.
     """
 
     forkserver: bool = True
