@@ -8,17 +8,14 @@ the lake plugin and the forkserver here. Standard library only: `sms-dbt` import
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from pathlib import Path
 
 from orchestration.paths import REPO_ROOT
 
-ENV_VAR = "SMS_DBT_ENV"
-
 
 def dbt_env() -> Path:
-    """The environment's folder: `SMS_DBT_ENV` when set, else `dbt_env/.venv` of this checkout."""
-    return Path(os.environ.get(ENV_VAR) or REPO_ROOT / "dbt_env" / ".venv")
+    """The environment's folder, `dbt_env/.venv` of this checkout."""
+    return REPO_ROOT / "dbt_env" / ".venv"
 
 
 def _in_env(name: str) -> Path:
