@@ -12,6 +12,8 @@ from pathlib import Path
 
 from orchestration.paths import REPO_ROOT
 
+_MAKE_IT = "run `make setup` (scripts/setup.sh makes it)"
+
 
 def dbt_env() -> Path:
     """The environment's folder, `dbt_env/.venv` of this checkout."""
@@ -21,9 +23,7 @@ def dbt_env() -> Path:
 def _in_env(name: str) -> Path:
     path = dbt_env() / "bin" / name
     if not path.exists():
-        raise FileNotFoundError(
-            f"dbt's environment has no {path}: run `make setup` (scripts/setup.sh makes it)"
-        )
+        raise FileNotFoundError(f"dbt's environment has no {path}: {_MAKE_IT}")
     return path
 
 
@@ -42,4 +42,4 @@ def dbt_core_version() -> str:
     sites = [str(site) for site in (dbt_env() / "lib").glob("python*/site-packages")]
     for dist in importlib.metadata.distributions(name="dbt-core", path=sites):
         return dist.version
-    raise FileNotFoundError(f"no dbt-core in {dbt_env()}: run `make setup` (scripts/setup.sh makes it)")
+    raise FileNotFoundError(f"no dbt-core in {dbt_env()}: {_MAKE_IT}")
