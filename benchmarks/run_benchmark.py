@@ -370,7 +370,9 @@ def main() -> None:
     parser.add_argument(
         "--contacts", type=int, nargs="+", default=[1_000_000], help="one or more sizes (default 1000000)"
     )
-    parser.add_argument("--scale", action="store_true", help="1M, 5M and 20M contacts (about 25 minutes)")
+    parser.add_argument(
+        "--scale", action="store_true", help="1M, 5M and 20M contacts (the README says how long it takes)"
+    )
     parser.add_argument("--out", default="benchmarks/out", help="scratch directory (wiped)")
     parser.add_argument(
         "--latency",
