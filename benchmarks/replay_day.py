@@ -1,0 +1,86 @@
+"""One more day of late receipts, replayed on the same history: how docs/performance.md compares
+two versions of the code on one more day without the noise of a new landing zone each time.
+
+The first call builds the history once: generates N contacts into `OUT/data`, runs the warehouse
+cold and keeps a copy of the data folder in `OUT/snapshot`. Every round then restores `OUT/data`
+from that copy, lands one more day (every message still with its carrier gets its final receipt,
+as `run_benchmark.py` does) and times `sms-warehouse run`: wall and CPU seconds, each process's
+peak and the run's seconds by phase. Change the code, call it again, compare (alternate: on a
+shared VM the hour's speed moves more than most changes). A change to the models makes the
+first build after it a full one: give each version its own history (`--out`, `--rebuild`).
+
+    .venv/bin/python benchmarks/replay_day.py --contacts 5000000 --times 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from run_benchmark import BIN, late_receipts, loop_seconds, timed_run
+
+
+def build_history(contacts: int, data: Path, snapshot: Path, env: dict) -> None:
+    """Generate `contacts` into `data`, run the warehouse cold, copy the data folder to `snapshot`."""
+    print(f"building the history once: {contacts:,} contacts in {data}, kept in {snapshot}", flush=True)
+    shutil.rmtree(data, ignore_errors=True)
+    generate = [
+        str(BIN / "sms-warehouse"),
+        "generate",
+        "--out",
+        str(data / "landing"),
+        "--contacts",
+        str(contacts),
+    ]
+    subprocess.run(generate, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(BIN / "sms-warehouse"), "run"], env=env, check=True, stdout=subprocess.DEVNULL)
+    shutil.copytree(data, snapshot.with_name(snapshot.name + ".tmp"), symlinks=True)
+    os.rename(snapshot.with_name(snapshot.name + ".tmp"), snapshot)  # a half-made copy is never taken
+
+
+def replay(data: Path, snapshot: Path, env: dict) -> float:
+    """Restore `data` from `snapshot`, land one more day, time the run: its wall seconds."""
+    shutil.rmtree(data)
+    shutil.copytree(snapshot, data, symlinks=True)  # the same path: the instance's records name it
+    receipts = late_receipts(data / "warehouse" / "sms.duckdb", data / "landing")
+    print(f"  one more day: {receipts:,} late receipts", flush=True)
+    timed = timed_run(env)
+    print(f"  {timed.seconds:.1f} s, {timed.cpu:.0f} CPU-s; {timed.memory()}", flush=True)
+    return timed.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--contacts", type=int, default=5_000_000, help="size of the history (default 5000000)"
+    )
+    parser.add_argument("--times", type=int, default=3, help="rounds to time (default 3)")
+    parser.add_argument(
+        "--out", default="benchmarks/replay", help="scratch directory (default benchmarks/replay)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the history again (after a model change)"
+    )
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    data, snapshot = out / "data", out / "snapshot"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | {"SMS_DATA_DIR": str(data)}
+    if args.rebuild:
+        shutil.rmtree(snapshot, ignore_errors=True)
+    if not snapshot.exists():
+        build_history(args.contacts, data, snapshot, env)
+    else:
+        print(f"the history in {snapshot} (--rebuild to build it again; --contacts applies then)")
+    speed = loop_seconds()
+    seconds = [replay(data, snapshot, env) for _ in range(args.times)]
+    print(f"\nmedian {statistics.median(seconds):.1f} s of {len(seconds)} (min {min(seconds):.1f} s); "
+          f"machine speed {speed:.2f} s for a 20M-step Python loop (lower is faster)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
