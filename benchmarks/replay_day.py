@@ -39,8 +39,10 @@ def build_history(contacts: int, data: Path, snapshot: Path, env: dict) -> None:
     ]
     subprocess.run(generate, env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([str(BIN / "sms-warehouse"), "run"], env=env, check=True, stdout=subprocess.DEVNULL)
-    shutil.copytree(data, snapshot.with_name(snapshot.name + ".tmp"), symlinks=True)
-    os.rename(snapshot.with_name(snapshot.name + ".tmp"), snapshot)  # a half-made copy is never taken
+    making = snapshot.with_name(snapshot.name + ".tmp")  # a half-made copy is never taken
+    shutil.rmtree(making, ignore_errors=True)  # what an interrupted build left
+    shutil.copytree(data, making, symlinks=True)
+    os.rename(making, snapshot)
 
 
 def replay(data: Path, snapshot: Path, env: dict) -> float:
