@@ -76,6 +76,22 @@ def test_a_worker_that_does_not_start_leaves_the_suites_here(tmp_path: Path, mon
     assert (tmp_path / "docs" / "index.html").exists()
 
 
+def test_the_run_goes_on_while_its_worker_starts_and_a_stalled_one_is_given_up(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The block is entered before the worker connects (the run imports meanwhile); a worker that
+    never connects is waited for only up to the deadline, at the first suite, then stopped."""
+    monkeypatch.setattr(worker, "WORKER_COMMAND", [sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(worker, "_CONNECT_WAIT_S", 1.0)
+    with validating(tmp_path / "docs") as runner:
+        assert runner.process.poll() is None  # still starting, never connected: nobody waited for it
+        result = runner.run("sums", FRAME, SUITE, ["launch_id"])
+        assert not runner.in_worker
+    assert runner.process.poll() is not None  # stopped when the block ended
+    assert [row["launch_id"] for row in result.failures[0].sample] == ["L2"]
+    assert (tmp_path / "docs" / "index.html").exists()
+
+
 def test_repetitive_text_validated_as_categories_fails_as_plain_text(monkeypatch) -> None:
     """Big frames go to GX with few-valued text columns as categories (cheaper to filter): same answers."""
     n = 20_000

@@ -92,20 +92,29 @@ class _InWorker:
     """
 
     def __init__(
-        self, conn: Connection, scratch: Path, docs_dir: Path | None, process: subprocess.Popen
+        self, connecting: _Connecting, scratch: Path, docs_dir: Path | None, process: subprocess.Popen
     ) -> None:
         self.process = process
-        self._conn = conn
+        self._connecting = connecting
         self._scratch = scratch
         self._lock = threading.Lock()
         self._fallback = _Here(Suites(docs_dir))
         self._gone = False
 
+    def _connection(self) -> Connection | None:
+        """The worker's connection, once it came (None: it did not, and suites run here from now on)."""
+        conn = None if self._gone else self._connecting.result()
+        self._gone = conn is None
+        return conn
+
     def _call(self, request: str, *args: Any) -> Any:
         """Run one of `_REQUESTS` in the worker; its exception is raised here (EOFError, OSError: gone)."""
         with self._lock:
-            self._conn.send((request, args))
-            ok, value = self._conn.recv()
+            conn = self._connection()
+            if conn is None:
+                raise EOFError("the GX worker did not start")
+            conn.send((request, args))
+            ok, value = conn.recv()
         if not ok:
             raise value
         return value
@@ -130,7 +139,15 @@ class _InWorker:
 
     @property
     def in_worker(self) -> bool:
-        return not self._gone
+        return self._connection() is not None
+
+    def close(self) -> None:
+        """Tell the worker the run is done with it (it exits); one that never came is stopped."""
+        conn = self._connecting.result(wait=False)
+        if conn is not None:
+            conn.close()
+        elif self.process.poll() is None:
+            self.process.kill()
 
     def render_soon(self) -> None:
         """Render the pending pages in the worker while the caller goes on; its next request waits."""
@@ -147,20 +164,33 @@ class _InWorker:
         self._fallback.render()
 
 
-def _accept(listener: Listener, worker: subprocess.Popen) -> Connection | None:
-    """The worker's connection (it connects before importing anything heavy); None if it dies or stalls."""
-    accepted: list[Connection] = []
+class _Connecting:
+    """The worker's connection, accepted in the background: the run goes on with its own imports
+    while the worker starts (it connects before importing anything heavy), and waits only when
+    it first has a suite for it. None if the worker dies or stalls before it connects."""
 
-    def accept() -> None:
+    def __init__(self, listener: Listener, worker: subprocess.Popen) -> None:
+        self._listener = listener
+        self._worker = worker
+        self._accepted: list[Connection] = []
+        self._deadline = time.monotonic() + _CONNECT_WAIT_S
+        self._thread = threading.Thread(target=self._accept, name="gx-worker-accept", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
         with contextlib.suppress(OSError, EOFError):  # the listener closes when nobody came
-            accepted.append(listener.accept())
+            self._accepted.append(self._listener.accept())
+        self._listener.close()
 
-    waiting = threading.Thread(target=accept, daemon=True)
-    waiting.start()
-    deadline = time.monotonic() + _CONNECT_WAIT_S
-    while waiting.is_alive() and worker.poll() is None and time.monotonic() < deadline:
-        waiting.join(0.05)
-    return accepted[0] if accepted else None
+    def result(self, wait: bool = True) -> Connection | None:
+        """The connection; unless `wait`, only if it came already."""
+        while wait and self._thread.is_alive() and self._worker.poll() is None:
+            if time.monotonic() > self._deadline:
+                break
+            self._thread.join(0.05)
+        if not self._accepted:
+            self._listener.close()  # a late connection is refused: suites run here from now on
+        return self._accepted[0] if self._accepted else None
 
 
 @contextlib.contextmanager
@@ -194,32 +224,26 @@ def _new_runner(docs_dir: Path | None, in_worker: bool) -> Iterator[SuiteRunner]
         return
     key = secrets.token_bytes(16)
     scratch = Path(tempfile.mkdtemp(prefix="sms-gx-"))
-    with Listener(family="AF_UNIX", authkey=key) as listener:
-        worker = subprocess.Popen(
-            [*WORKER_COMMAND, listener.address, str(docs_dir or "")],
-            env=os.environ | {_KEY_ENV: key.hex()},
-            stdin=subprocess.DEVNULL,
-        )
-        conn = _accept(listener, worker)
+    listener = Listener(family="AF_UNIX", authkey=key)
+    worker = subprocess.Popen(
+        [*WORKER_COMMAND, listener.address, str(docs_dir or "")],
+        env=os.environ | {_KEY_ENV: key.hex()},
+        stdin=subprocess.DEVNULL,
+    )
+    remote = _InWorker(_Connecting(listener, worker), scratch, docs_dir, worker)
     try:
-        if conn is None:  # it did not start: validate here
-            worker.kill()
-            with _new_runner(docs_dir, in_worker=False) as here:
-                yield here
-            return
-        remote = _InWorker(conn, scratch, docs_dir, worker)
-        try:
-            yield remote
-        finally:
-            remote.render()
-            conn.close()  # the worker sees the end of its input and exits
+        yield remote
     finally:
         try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        shutil.rmtree(scratch, ignore_errors=True)
+            remote.render()
+        finally:
+            remote.close()  # the worker sees the end of its input and exits
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def serve(address: str, docs_dir: str) -> None:
