@@ -10,6 +10,11 @@ shared VM the hour's speed moves more than most changes). A change to the models
 first build after it a full one: give each version its own history (`--out`, `--rebuild`).
 
     .venv/bin/python benchmarks/replay_day.py --contacts 5000000 --times 3
+
+`--code A B` alternates the rounds between two checkouts (A B, then B A, ...), each put first on
+`PYTHONPATH` over this environment: for the other version, a `git worktree` with this checkout's
+`dbt_env/.venv` and `dbt_project/target` linked into it (a change to the dbt project needs its
+own history instead, see above).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def build_history(contacts: int, data: Path, snapshot: Path, env: dict) -> None:
 
 
 def replay(data: Path, snapshot: Path, env: dict) -> float:
-    """Restore `data` from `snapshot`, land one more day, time the run: its wall seconds."""
+    """Restore `data` from `snapshot`, land one more day, time the run (with `env`): its wall seconds."""
     shutil.rmtree(data)
     shutil.copytree(snapshot, data, symlinks=True)  # the same path: the instance's records name it
     receipts = late_receipts(data / "warehouse" / "sms.duckdb", data / "landing")
@@ -68,6 +73,13 @@ def main() -> None:
     parser.add_argument(
         "--rebuild", action="store_true", help="build the history again (after a model change)"
     )
+    parser.add_argument(
+        "--code",
+        nargs="+",
+        type=Path,
+        metavar="CHECKOUT",
+        help="alternate the rounds between these checkouts (each first on PYTHONPATH)",
+    )
     args = parser.parse_args()
     out = Path(args.out).resolve()
     data, snapshot = out / "data", out / "snapshot"
@@ -79,9 +91,19 @@ def main() -> None:
     else:
         print(f"the history in {snapshot} (--rebuild to build it again; --contacts applies then)")
     speed = loop_seconds()
-    seconds = [replay(data, snapshot, env) for _ in range(args.times)]
-    print(f"\nmedian {statistics.median(seconds):.1f} s of {len(seconds)} (min {min(seconds):.1f} s); "
-          f"machine speed {speed:.2f} s for a 20M-step Python loop (lower is faster)")  # fmt: skip
+    trees = [tree.resolve() for tree in args.code or []]
+    seconds: dict[Path | None, list[float]] = {tree: [] for tree in trees or [None]}
+    for round_ in range(args.times):
+        for tree in trees[:: 1 if round_ % 2 == 0 else -1] or [None]:
+            if tree is not None:
+                print(f"  code of {tree}", flush=True)
+            code = {"PYTHONPATH": str(tree)} if tree is not None else {}
+            seconds[tree].append(replay(data, snapshot, env | code))
+    print()
+    for tree, times in seconds.items():
+        print(f"{'' if tree is None else f'{tree}: '}median {statistics.median(times):.1f} s of {len(times)} "
+              f"(min {min(times):.1f} s)")  # fmt: skip
+    print(f"machine speed {speed:.2f} s for a 20M-step Python loop (lower is faster)")
 
 
 if __name__ == "__main__":
