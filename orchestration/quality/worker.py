@@ -166,7 +166,7 @@ class _InWorker:
 
 class _Connecting:
     """The worker's connection, accepted in the background: the run goes on with its own imports
-    while the worker starts (it connects before importing anything heavy), and waits only when
+    while the worker starts (it connects before it imports GX), and waits only when
     it first has a suite for it. None if the worker dies or stalls before it connects."""
 
     def __init__(self, listener: Listener, worker: subprocess.Popen) -> None:
