@@ -91,18 +91,19 @@ def main() -> None:
     else:
         print(f"the history in {snapshot} (--rebuild to build it again; --contacts applies then)")
     speed = loop_seconds()
-    trees = [tree.resolve() for tree in args.code or []]
-    seconds: dict[Path | None, list[float]] = {tree: [] for tree in trees or [None]}
+    # no --code: this checkout alone, as `sms-warehouse` finds it (nothing put on PYTHONPATH)
+    trees: list[Path | None] = [tree.resolve() for tree in args.code] if args.code else [None]
+    seconds: dict[Path | None, list[float]] = {tree: [] for tree in trees}
     for round_ in range(args.times):
-        for tree in trees[:: 1 if round_ % 2 == 0 else -1] or [None]:
+        for tree in trees if round_ % 2 == 0 else trees[::-1]:
+            code = {} if tree is None else {"PYTHONPATH": str(tree)}
             if tree is not None:
                 print(f"  code of {tree}", flush=True)
-            code = {"PYTHONPATH": str(tree)} if tree is not None else {}
             seconds[tree].append(replay(data, snapshot, env | code))
     print()
     for tree, times in seconds.items():
-        print(f"{'' if tree is None else f'{tree}: '}median {statistics.median(times):.1f} s of {len(times)} "
-              f"(min {min(times):.1f} s)")  # fmt: skip
+        named = "" if tree is None else f"{tree}: "
+        print(f"{named}median {statistics.median(times):.1f} s of {len(times)} (min {min(times):.1f} s)")
     print(f"machine speed {speed:.2f} s for a 20M-step Python loop (lower is faster)")
 
 
