@@ -13,8 +13,8 @@ first build after it a full one: give each version its own history (`--out`, `--
 
 `--code A B` alternates the rounds between two checkouts (A B, then B A, ...), each put first on
 `PYTHONPATH` over this environment: for the other version, a `git worktree` with this checkout's
-`dbt_env/.venv` and `dbt_project/target` linked into it (a change to the dbt project needs its
-own history instead, see above).
+`dbt_project/target` linked into it (a change to the dbt project or to the dependencies needs its
+own history and its own `make setup` instead, see above).
 """
 
 from __future__ import annotations

@@ -4,8 +4,7 @@ Beside each run it times the one-pass SQL baseline over the same landing zone
 (`sql_baseline.py`: the contract's rules straight from the raw files, the floor of
 this stack), prints the ratio, and checks that both give the same totals. For each
 run: the CPU seconds of its processes (on 2 cores a run can take no less than half
-of them) and the peak memory of each (the run, the GX worker, the dbt server and its
-builds), and of all of them at once. Ends with the README's table.
+of them) and the peak memory of each (the run and its dbt commands), and of all of them at once. Ends with the README's table.
     .venv/bin/python benchmarks/run_benchmark.py --contacts 1000000 [--latency] [--check]
     .venv/bin/python benchmarks/run_benchmark.py --scale      # 1M, 5M and 20M
 """
@@ -51,18 +50,16 @@ def _descendants(root: int) -> list[int]:
 
 @functools.cache
 def _role(pid: int, root: int) -> str:
-    """What a process of the run is, from its command line (a forked dbt build shares its server's);
-    read once per process: every read of /proc is CPU taken from the run being measured."""
+    """What a process of the run is, from its command line; read once per process: every read of
+    /proc is CPU taken from the run being measured."""
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return "other"
     if pid == root:
         return "run"
-    if "orchestration.quality.worker" in cmd:
-        return "GX worker"
-    if "orchestration.dbt_cli.forkserver" in cmd:
-        return "dbt server"
+    if any(Path(part).name == "dbt" for part in cmd[:2]):
+        return "dbt"
     return "other"
 
 
@@ -73,18 +70,14 @@ def tree_memory_mib(root: int, peaks: dict[str, float]) -> float:
     Only counters the kernel keeps anyway are read (statm, status). Reading smaps_rollup
     for the proportional share (PSS) walks every page table of every process under their
     memory locks, and sampled this often it slowed the very run it measured. The RSS sum
-    counts a page shared by two processes (a forked dbt child and its server) twice: it
-    is an upper bound.
+    counts a page shared by two processes twice: it is an upper bound.
     """
     rss = 0
-    pids = _descendants(root)
-    servers = {pid for pid in pids if _role(pid, root) == "dbt server"}
-    for pid in pids:
+    for pid in _descendants(root):
         with contextlib.suppress(OSError, ValueError, IndexError):
             rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
             status = Path(f"/proc/{pid}/status").read_text()
-            ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-            role = "dbt build" if ppid in servers else _role(pid, root)
+            role = _role(pid, root)
             for line in status.splitlines():
                 if line.startswith("VmHWM:"):
                     peaks[role] = max(peaks.get(role, 0.0), int(line.split()[1]) / 1024)
@@ -102,7 +95,7 @@ class Timed:
 
     seconds: float
     cpu: float
-    peaks: dict[str, float]  # MiB, per role: run, GX worker, dbt server, dbt build
+    peaks: dict[str, float]  # MiB, per role: the run, its dbt commands
     summed: float  # MiB, all processes' RSS at once, at its highest
     phases: dict[str, float]  # seconds, see `phases`
 
@@ -152,8 +145,8 @@ def latest_run_timeline(home: Path) -> Timeline:
 
 
 def timed_run(env: dict) -> Timed:
-    """Wall seconds, CPU seconds of the run's processes (all are waited for: the GX worker, the dbt
-    forkserver and its builds), and, sampled every 0.25 s, each process's peak and their summed RSS."""
+    """Wall seconds, CPU seconds of the run's processes (the run and its dbt commands, all waited
+    for), and, sampled every 0.25 s, each process's peak and their summed RSS."""
     cpu = _children_cpu()
     started, launched = time.perf_counter(), time.time()
     proc = subprocess.Popen([str(BIN / "sms-warehouse"), "run"], env=env, stdout=subprocess.PIPE, text=True)

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+from ingestion.reference import SEEDS_DIR as SEEDS
+from ingestion.reference import keyword_attribution_days
+
 FINAL_STATES = "('DELIVRD', 'UNDELIV', 'EXPIRED', 'DELETED', 'REJECTD', 'UNKNOWN')"
 TOTALS = (
     "launch_list_size", "sent", "not_sent", "hard_bounce", "opted_out", "invalid_number",
@@ -50,6 +52,7 @@ def query(landing: Path) -> str:
     """The one query: per launch, every count of the campaign summary."""
     root = str(landing)
     done = _field("done ?date")
+    window = keyword_attribution_days()
     return f"""
 with send_rows as (
     select * from read_csv('{
@@ -128,7 +131,7 @@ attributed as (  -- a stop goes to a launch; every contact of it with that phone
     select sends.launch_id, sends.phone
     from stops
     join sends on sends.phone = stops.phone
-        and sends.logged_ts <= stops.received_ts and sends.logged_ts >= stops.received_ts - interval 7 day
+        and sends.logged_ts <= stops.received_ts and sends.logged_ts >= stops.received_ts - interval {window} day
     qualify row_number() over (partition by stops.event_id order by sends.logged_ts desc, sends.launch_id desc) = 1
 ),
 contacts as (

@@ -18,7 +18,7 @@ from ingestion.parquet_file import ParquetBatches
 from ingestion.parse_text import CsvParser, parse_jsonl
 from ingestion.phones import PhoneMemo
 from ingestion.smpp import parse_receipts
-from ingestion.spill import DUPLICATES_SCHEMA, SpillingRows, keep_first, memory_limit
+from ingestion.spill import DEFAULT_LIMIT, DUPLICATES_SCHEMA, SpillingRows, keep_first
 from ingestion.textfiles import RAW_KEEP_CHARS, Reject, iter_lines
 from ingestion.validate import validate
 
@@ -182,19 +182,20 @@ def ingest_partition(
     phones: PhoneMemo | None = None,
     ingested_at: dt.datetime | None = None,
     scratch: Path | None = None,
+    memory_limit: int = DEFAULT_LIMIT,
 ) -> PartitionResult:
     """Read, type, de-duplicate and normalise every file of `<landing>/<feed>/date=<day>/`.
 
     `phones` memoises E.164 answers across partitions and runs; by default a fresh
     one for the default region. Every row is stamped `_ingested_at` (default: now),
     which is how the dbt models find the rows that are new since their last build.
-    Past `SMS_INGEST_MEMORY_LIMIT` of typed rows the partition spills to a folder under
+    Past `memory_limit` bytes of typed rows the partition spills to a folder under
     `scratch` (default: the system's temporary folder), see `ingestion.spill`.
     """
     feed = FEEDS[feed_name]
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
     arrival = dt.date.fromisoformat(day)
-    good = SpillingRows(feed.dedup_key, memory_limit(), scratch)
+    good = SpillingRows(feed.dedup_key, memory_limit, scratch)
     try:
         reads = [
             _read_file(feed, p, f"{feed_name}/date={day}/{p.name}", good)

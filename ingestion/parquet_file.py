@@ -6,19 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.textfiles import Reject
 
 BATCH_ROWS = 500_000  # rows decoded at a time
-
-
-def empty_table(schema: pa.Schema) -> pa.Table:
-    """A table of `schema` without rows. Not `schema.empty_table()`: that imports pandas, which the
-    run's process needs nowhere else (GX validates in its own worker), and every other thread that
-    imports while it does (DuckDB staging the publish) waits on Python's import lock."""
-    return pa.Table.from_batches([], schema=schema)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -49,7 +41,7 @@ class ParquetBatches:
         first = 1
         try:
             file = pq.ParquetFile(self.path)
-            schema = pl.from_arrow(empty_table(file.schema_arrow)).schema
+            schema = pl.from_arrow(file.schema_arrow.empty_table()).schema
             present = [c for c in self.columns if c in schema]
             missing = [c for c in self.columns if c not in schema]
             nested = [c for c in present if schema[c].is_nested() or schema[c] == pl.Binary]

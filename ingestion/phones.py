@@ -20,15 +20,12 @@ import polars as pl
 from ingestion.atomic import file_version, write_parquet_atomically
 from ingestion.e164_vectorised import decide
 
-DEFAULT_REGION = "FR"
+DEFAULT_REGION = "FR"  # the contract's default; a warehouse's is its setting (SMS_DEFAULT_REGION)
+# E.164: `+`, a country code that does not start with 0, 7 to 15 digits in all (ITU-T E.164)
+E164_PATTERN = r"\+[1-9][0-9]{6,14}"
 _FORMATTING = r"[\s.\-()/\u00a0]"
 _PARALLEL_FROM = 40_000
 _SCHEMA = {"_phone_key": pl.String, "_e164": pl.String}
-
-
-def default_region() -> str:
-    """The region for numbers without a country prefix (`SMS_DEFAULT_REGION`, default FR)."""
-    return os.environ.get("SMS_DEFAULT_REGION", DEFAULT_REGION).upper()
 
 
 def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
@@ -77,8 +74,8 @@ class PhoneMemo:
     not parsed again; without one, the memo lives for this process only.
     """
 
-    def __init__(self, region: str | None = None, path: Path | None = None) -> None:
-        self.region = region or default_region()
+    def __init__(self, region: str = DEFAULT_REGION, path: Path | None = None) -> None:
+        self.region = region
         self.path = path
         self._known: pl.DataFrame | None = None  # `path` is read on first use
         self._loaded: list[int] | None = None  # the version of `path` that was read

@@ -1,8 +1,8 @@
 """The typed rows of one partition: held in memory up to a limit, spilled to disk past it.
 
 De-duplication needs every row of a key in one place, so a partition's rows are
-gathered before its first rows are chosen. Up to `SMS_INGEST_MEMORY_LIMIT` (default
-512MB of typed rows per partition) they stay in memory and come back as one frame.
+gathered before its first rows are chosen. Up to a limit (the setting `ingest_memory_limit`,
+default 512MB of typed rows per partition) they stay in memory and come back as one frame.
 Past it, every batch is first reduced to the first row of each of its keys,
 then written to scratch Parquet files in buckets by a hash of the key; each bucket holds
 every row of its keys and is read back alone. A bucket still over the limit is split
@@ -14,7 +14,6 @@ The rule for which row of a key is kept is `keep_first`, here and nowhere else.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -23,8 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-LIMIT_ENV = "SMS_INGEST_MEMORY_LIMIT"
-DEFAULT_LIMIT = "512MB"
+DEFAULT_LIMIT = 512_000_000  # bytes: 512MB
 FANOUT = 16  # buckets per split
 MAX_SPLITS = 3  # 16 ** 4 = 65,536 buckets at most; deeper than that, a bucket is read as it is
 _UNITS = {
@@ -46,13 +44,8 @@ def parse_size(text: str) -> int:
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
     unit = found and found.group(2).upper()
     if not found or unit not in _UNITS:
-        raise ValueError(f"{LIMIT_ENV}={text!r}: expected a size such as 1GB, 512MB or 64MiB")
+        raise ValueError(f"{text!r} is not a size: expected one such as 1GB, 512MB or 64MiB")
     return int(float(found.group(1)) * _UNITS[unit])
-
-
-def memory_limit() -> int:
-    """How many bytes of typed rows one partition may hold in memory before it spills."""
-    return parse_size(os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT)
 
 
 def keep_first(frame: pl.DataFrame, key: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:

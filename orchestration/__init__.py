@@ -9,10 +9,11 @@ Where a change goes (each package's docstring says more):
 - `quality/`        Great Expectations: what the data must satisfy and running it (no Dagster)
 - `warehouse/`      state kept beside the data: which landing files changed, when a build must
                     start from the whole lake, publishing, contact-list files (no Dagster)
-- `dbt_cli/`        how dbt runs: the project, its arguments, the resource, the forkserver, the
-                    plugin the dbt profile loads
+- `dbt_cli/`        how dbt runs: the project, the arguments of its commands
 - `cli/`            the `sms-warehouse` command
-- `paths.py`        where every file lives; `progress.py` the terminal's line per step
+- `settings.py`     the `settings` resource: folders and knobs from the `SMS_*` variables
+- `paths.py`        where every file lives; `instance.py` the Dagster instance and how runs take
+                    turns; `progress.py` the terminal's line per step
 
 Beside this package, `ingestion/` reads the landing feeds (pure Polars, no Dagster) and
 `dbt_project/` holds every business rule that is SQL.

@@ -16,7 +16,7 @@ import dagster as dg
 from orchestration.assets.landing import arrival_days
 from orchestration.instance import release_dead_runs
 from orchestration.jobs import plan_for_instance, warehouse_job
-from orchestration.paths import resolve_paths
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse.landing_changes import changed_files, landing_files
 
 SENSOR_INTERVAL_S = 15
@@ -34,20 +34,20 @@ def change_set_key(changed: list[str], files: dict[str, list[int]]) -> str:
     minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Watches the landing zone (`SMS_LANDING_DIR`) and requests a run when files are new, changed
-    or removed: the feeds and arrival days with changes the lake has not accepted, then the build
-    and the publish. Its cursor holds each file's size and modification time; a producer's `.tmp`
+def landing_sensor(context: dg.SensorEvaluationContext, settings: WarehouseSettings) -> dg.SensorResult:
+    """Watches the landing zone (`SMS_LANDING_DIR`) and requests a run when files are new, changed or
+    removed: the feeds and arrival days with changes the lake has not accepted, then the build and
+    the publish. Its cursor holds each file's size and modification time; a producer's `.tmp`
     file is never read, the renamed file is."""
     release_dead_runs(context.instance, context.log.warning)  # a killed run must not hold the queue
-    paths = resolve_paths()
+    paths = settings.paths
     files = landing_files(paths.landing) if paths.landing.is_dir() else {}
     before = json.loads(context.cursor) if context.cursor else {}
     changed = changed_files(before, files)
     cursor = json.dumps(files, sort_keys=True)
     if not changed:
         return dg.SensorResult(skip_reason=f"no file in {paths.landing} is new or changed")
-    plan = plan_for_instance(context.instance, run_key=change_set_key(changed, files))
+    plan = plan_for_instance(context.instance, settings, run_key=change_set_key(changed, files))
     if not plan.feeds:  # the lake has it all already (another run ingested these files)
         return dg.SensorResult(
             skip_reason=f"{len(changed)} file(s) changed, all already ingested", cursor=cursor
@@ -66,10 +66,10 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     name="nightly_update",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def nightly_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def nightly_update(context: dg.ScheduleEvaluationContext, settings: WarehouseSettings) -> dg.RunRequest:
     """Every night, a safety net for the sensor: ingest what landed and was not ingested (a failed
     day whose files did not change since, say), build and publish."""
-    plan = plan_for_instance(context.instance)
+    plan = plan_for_instance(context.instance, settings)
     if plan.new_days:
         context.instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
     return plan.request

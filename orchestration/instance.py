@@ -1,6 +1,6 @@
 """The warehouse's Dagster instance: where it lives, its settings, and how runs take turns on it.
 
-Every run is recorded in the instance in `DAGSTER_HOME` (default `data/dagster_home`),
+Every run is recorded in the instance in `DAGSTER_HOME` (default `<data folder>/dagster_home`),
 the one `sms-warehouse ui` opens. Every step that writes the lake, the build database
 or the published file belongs to the `warehouse` pool, and the instance lets one run
 hold that pool at a time: runs launched from the UI, the sensor, the schedule or a
@@ -20,10 +20,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-
-from orchestration.paths import data_dir
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -46,19 +44,19 @@ run_monitoring:
 _OLDER_CONFIGS = ("telemetry:\n  enabled: false\n",)
 
 
-def dagster_home() -> Path:
-    """The instance's folder (`DAGSTER_HOME`, default `data/dagster_home`), with its settings
-    written when missing; exported as `DAGSTER_HOME` for every Dagster process of this warehouse.
+def dagster_home(data_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The instance's folder (`DAGSTER_HOME`, default `<data_dir>/dagster_home`), with its settings
+    written when missing.
 
     With the settings, the `warehouse` pool's limit is set (Dagster's documented
     `dagster instance concurrency set`): Dagster's queue gives a pool the default limit
     only once it has seen it in a queued run, after deciding on the runs queued with it,
     so the first two runs queued together would otherwise both start.
     """
-    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").expanduser().resolve()
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get("DAGSTER_HOME") or data_dir / "dagster_home").expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    os.environ["DAGSTER_HOME"] = str(home)
     if not config.exists() or config.read_text() in _OLDER_CONFIGS:
         config.write_text(INSTANCE_CONFIG)
         dagster = Path(sys.executable).with_name("dagster")
@@ -66,6 +64,7 @@ def dagster_home() -> Path:
             [str(dagster), "instance", "concurrency", "set", WAREHOUSE_POOL, "1"],
             check=True,
             stdout=subprocess.DEVNULL,
+            env={**environ, "DAGSTER_HOME": str(home)},
         )
     return home
 

@@ -20,7 +20,7 @@ from orchestration.assets.landing import arrival_days
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
 from orchestration.assets.reports import campaign_report
-from orchestration.paths import resolve_paths
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse.landing_changes import LandingChanges, landing_changes
 
 WAREHOUSE_JOB = "update_warehouse"
@@ -98,9 +98,12 @@ def plan_run(
 
 
 def plan_for_instance(
-    instance: dg.DagsterInstance, full_refresh: bool = False, run_key: str | None = None
+    instance: dg.DagsterInstance,
+    settings: WarehouseSettings,
+    full_refresh: bool = False,
+    run_key: str | None = None,
 ) -> RunPlan:
-    """`plan_run` for the landing zone and lake of this environment and the partitions the instance knows."""
-    paths = resolve_paths()
-    changes = landing_changes(paths.landing, paths.lake)
+    """`plan_run` for the landing zone and lake of `settings` and the partitions the instance knows."""
+    paths = settings.paths
+    changes = landing_changes(paths.landing, paths.lake, settings.region)
     return plan_run(changes, instance.get_dynamic_partitions(arrival_days.name), full_refresh, run_key)

@@ -1,15 +1,13 @@
-"""Where everything lives: one place that turns flags and environment variables into paths.
+"""Where every file of one warehouse lives: each location named once, derived from a few folders.
 
-Defaults sit under `data/` in the working directory; each path can be set by an
-environment variable (`SMS_LANDING_DIR`, `SMS_LAKE_DIR`, `SMS_WAREHOUSE`,
-`SMS_EXPORTS_DIR`, `SMS_REPORTS_DIR`, `SMS_DATA_DIR`) or a CLI flag. The Dagster instance's folder is
-`orchestration/instance.py`'s.
+`Paths` is plain data (no Dagster, no environment): the settings resource
+(`orchestration/settings.py`) makes one from its configuration, and every asset,
+check, sensor and command asks it where things are.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -27,15 +25,20 @@ def dbt_project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
     return [f for f in files if f.exists()]
 
 
+def parquet_folder(warehouse: Path) -> Path:
+    """Where the tables of the published file `warehouse` are as Parquet: `parquet/` beside it."""
+    return warehouse.parent / "parquet"
+
+
 @dataclass(frozen=True)
 class Paths:
-    """The directories and files one warehouse works with."""
+    """The folders and files one warehouse works with (absolute paths)."""
 
     landing: Path
     lake: Path
     warehouse: Path  # the published DuckDB file BI tools read
     exports: Path
-    reports: Path = field(default_factory=lambda: data_dir() / "reports")  # the campaign report
+    reports: Path  # the campaign report's folder
 
     @property
     def build_db(self) -> Path:
@@ -43,40 +46,27 @@ class Paths:
         return self.warehouse.with_name(self.warehouse.stem + ".build.duckdb")
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for this warehouse's builds: its parse state, logs and artefacts
+        (kept from one build to the next, so that dbt parses only what changed)."""
+        return self.warehouse.parent / "dbt"
+
+    @property
+    def parquet(self) -> Path:
+        """The published tables as Parquet, `parquet/<schema>/<table>.parquet` (a link, see publish.py)."""
+        return parquet_folder(self.warehouse)
+
+    @property
+    def column_docs(self) -> Path:
+        """dbt's documentation of every published column, one static page."""
+        return self.warehouse.parent / "docs" / "index.html"
+
+    @property
     def data_docs(self) -> Path:
+        """Great Expectations' Data Docs of the latest run's checks."""
         return self.warehouse.parent / "data_docs"
 
-    def export_env(self) -> None:
-        """Make these paths what dbt and every Dagster process see."""
-        os.environ["SMS_LANDING_DIR"] = str(self.landing)
-        os.environ["SMS_LAKE_DIR"] = str(self.lake)
-        os.environ["SMS_WAREHOUSE"] = str(self.warehouse)
-        os.environ["SMS_EXPORTS_DIR"] = str(self.exports)
-        os.environ["SMS_REPORTS_DIR"] = str(self.reports)
-        os.environ["SMS_BUILD_DB"] = str(self.build_db)
-
-
-def data_dir() -> Path:
-    """The folder every default lives under (`SMS_DATA_DIR`, default `data/`)."""
-    return Path(os.environ.get("SMS_DATA_DIR", "data")).expanduser().resolve()
-
-
-def resolve_paths(
-    landing: str | None = None,
-    lake: str | None = None,
-    warehouse: str | None = None,
-    exports: str | None = None,
-) -> Paths:
-    """Flags win over environment variables, which win over defaults under `SMS_DATA_DIR` (`data/`)."""
-    data = data_dir()
-
-    def pick(flag: str | None, env: str, default: Path) -> Path:
-        return Path(flag or os.environ.get(env) or default).expanduser().resolve()
-
-    return Paths(
-        landing=pick(landing, "SMS_LANDING_DIR", data / "landing"),
-        lake=pick(lake, "SMS_LAKE_DIR", data / "lake"),
-        warehouse=pick(warehouse, "SMS_WAREHOUSE", data / "warehouse" / "sms.duckdb"),
-        exports=pick(exports, "SMS_EXPORTS_DIR", data / "exports"),
-        reports=pick(None, "SMS_REPORTS_DIR", data / "reports"),
-    )
+    @property
+    def report(self) -> Path:
+        """The campaign report's index page."""
+        return self.reports / "index.html"

@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.automation import landing_sensor, nightly_update
 from orchestration.jobs import BUILD_KEYS, RANGE_END, RANGE_START
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse.landing_changes import changed_files, landing_files
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
@@ -19,14 +20,16 @@ RECEIPT = {"received_at": "2026-11-04T10:00:00Z", "provider": "p", "receipt": "i
 
 
 @pytest.fixture()
-def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
     write_file(root, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
     ]))  # fmt: skip
-    for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
-        monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
     return root
+
+
+def _settings(landing: Path) -> WarehouseSettings:
+    return WarehouseSettings(data_dir=str(landing.parent))
 
 
 def test_landing_files_leave_out_what_producers_are_still_writing(landing: Path) -> None:
@@ -45,13 +48,16 @@ def test_a_file_is_changed_when_new_gone_or_of_another_size_or_time() -> None:
     assert changed_files(now, now) == []
 
 
-def _tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+def _tick(instance: dg.DagsterInstance, cursor: str | None, landing: Path) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"settings": _settings(landing)}
+    )
+    return landing_sensor(context)
 
 
 def test_the_sensor_asks_for_one_run_per_change_set(landing: Path) -> None:
     with dg.DagsterInstance.ephemeral() as instance:
-        first = _tick(instance, None)
+        first = _tick(instance, None, landing)
         [request] = first.run_requests
         assert request.run_key.startswith("landing-")
         assert request.asset_selection == [dg.AssetKey("send_logs"), *BUILD_KEYS]
@@ -59,15 +65,15 @@ def test_the_sensor_asks_for_one_run_per_change_set(landing: Path) -> None:
         [add] = first.dynamic_partitions_requests
         assert (add.partitions_def_name, list(add.partition_keys)) == ("arrival_day", ["2026-11-03"])
         # a retried tick asks for the very same run (Dagster launches one run per key)
-        assert _tick(instance, None).run_requests[0].run_key == request.run_key
+        assert _tick(instance, None, landing).run_requests[0].run_key == request.run_key
 
-        quiet = _tick(instance, first.cursor)
+        quiet = _tick(instance, first.cursor, landing)
         assert quiet.run_requests == [] and "no file" in quiet.skip_reason.skip_message
         write_file(landing, "dlrs", "2026-11-04", "d.jsonl.tmp", jsonl([RECEIPT]))  # being written
-        assert _tick(instance, first.cursor).run_requests == []
+        assert _tick(instance, first.cursor, landing).run_requests == []
 
         os.rename(landing / "dlrs/date=2026-11-04/d.jsonl.tmp", landing / "dlrs/date=2026-11-04/d.jsonl")
-        second = _tick(instance, first.cursor)
+        second = _tick(instance, first.cursor, landing)
         [later] = second.run_requests
         assert later.run_key != request.run_key
         # the send log was never ingested (no run ran): it is asked for again, never lost
@@ -77,7 +83,7 @@ def test_the_sensor_asks_for_one_run_per_change_set(landing: Path) -> None:
 
 def test_the_nightly_schedule_asks_for_what_the_lake_has_not_accepted(landing: Path) -> None:
     with dg.instance_for_test() as instance:
-        request = nightly_update(dg.build_schedule_context(instance=instance))
+        request = nightly_update(dg.build_schedule_context(instance=instance), settings=_settings(landing))
         assert request.asset_selection == [dg.AssetKey("send_logs"), *BUILD_KEYS]
         assert instance.get_dynamic_partitions("arrival_day") == ["2026-11-03"]
 

@@ -133,7 +133,7 @@ def test_a_column_type_that_changes_fails_the_build(tmp_path: Path) -> None:
          "launched_at": "2026-11-03T08:00:00Z", "launch_list_size": 0},
     ]))  # fmt: skip
     ingest_all(tmp_path / "landing", tmp_path / "lake")
-    done = dbt(["build", "--exclude", "resource_type:unit_test"], tmp_path / "lake", tmp_path / "b.duckdb", tmp_path,
+    done = dbt(["build", "--exclude", "resource_type:unit_test"], tmp_path / "lake", tmp_path / "b.build.duckdb", tmp_path,
                project_dir=project)  # fmt: skip
     assert done.returncode == 1
     assert "contract" in done.stdout.lower() and "sent" in done.stdout and "HUGEINT" in done.stdout.upper()

@@ -1,7 +1,7 @@
 """The Dagster definitions: every asset and check, grouped by layer; the job and how a run is planned;
 the dbt arguments a build gets. Fast: no dbt, no run (the end-to-end tests run them)."""
 
-import os
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -96,23 +96,27 @@ def test_with_nothing_changed_a_run_only_builds_and_publishes() -> None:
 
 
 def test_dbt_build_arguments() -> None:
-    assert build_args(full_refresh=True, subset=False) == [
-        "build",
-        "--full-refresh",
-        "--exclude",
-        UNIT_TESTS,
-        "--log-level-file",
-        "none",
-        "--no-write-json",
-    ]
-    assert build_args(full_refresh=False, subset=False) == [
-        "build", "--exclude", f"{UNIT_TESTS} {UNCHANGED_IN_INCREMENTAL_BUILDS}", "--indirect-selection", "empty",
-        "--log-level-file", "none", "--no-write-json",
+    variables = {"sms_lake": "/data/lake", "sms_build_db": "/data/warehouse/sms.build.duckdb"}
+    settings = ["--threads", "3", "--vars", json.dumps(variables, sort_keys=True)]
+    assert build_args(full_refresh=True, subset=False, threads=3, variables=variables) == [
+        "build", "--full-refresh", "--log-level-file", "none", "--no-write-json", *settings,
+    ]  # fmt: skip
+    assert build_args(full_refresh=False, subset=False, threads=3, variables=variables) == [
+        "build", "--exclude", UNCHANGED_IN_INCREMENTAL_BUILDS, "--indirect-selection", "empty",
+        "--log-level-file", "none", "--no-write-json", *settings,
     ]  # fmt: skip
     # an operator materialising some models from the UI gets exactly those (dagster-dbt selects them)
-    assert build_args(full_refresh=False, subset=True, log_file=True, write_json=True) == [
-        "build", "--exclude", UNIT_TESTS,
-    ]  # fmt: skip
+    assert build_args(
+        full_refresh=False, subset=True, threads=3, variables=variables, log_file=True, write_json=True
+    ) == ["build", *settings]
+
+
+def test_dbt_unit_tests_are_code_tests_not_checks_of_the_data() -> None:
+    """`make test` runs dbt's unit tests (test_marts_rules.py); the dbt assets leave them out."""
+    from orchestration.assets.models import warehouse_models
+
+    assert warehouse_models.op.tags["dagster_dbt/exclude"] == UNIT_TESTS
+    assert not any("unit" in spec.name for spec in warehouse_models.check_specs)
 
 
 def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) -> None:
@@ -136,27 +140,3 @@ def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) ->
     assert checks == {("launches", "lake_expectations"): True, ("launches", "ingest_report"): True}
     assert (tmp_path / "lake" / "launches" / "date=2026-11-02" / "data.parquet").exists()
     assert not (tmp_path / "lake" / "inbound_sms" / "date=2026-11-02").exists()  # its landing day is there
-
-
-def test_only_the_latest_dbt_run_folders_are_kept(tmp_path: Path) -> None:
-    """dagster-dbt makes a target folder per build and never removes one."""
-    from orchestration.assets.models import prune_run_targets
-
-    folders = []
-    for age in range(12, 0, -1):  # warehouse_models-12 is the oldest
-        folder = tmp_path / f"warehouse_models-{age:02d}"
-        (folder / "run").mkdir(parents=True)
-        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
-        folders.append(folder)
-    (tmp_path / "compiled").mkdir()  # not a run folder: left alone
-    (tmp_path / "partial_parse.msgpack").write_bytes(b"")
-    this_run = tmp_path / "warehouse_models-00"
-    this_run.mkdir()
-    os.utime(this_run, (1, 1))  # even when its clock says otherwise, this run's folder stays
-
-    removed = prune_run_targets(this_run, keep=4)
-    assert sorted(p.name for p in removed) == [f"warehouse_models-{age:02d}" for age in range(4, 13)]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "compiled", "partial_parse.msgpack", "warehouse_models-00", "warehouse_models-01",
-        "warehouse_models-02", "warehouse_models-03",
-    ]  # fmt: skip

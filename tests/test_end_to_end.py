@@ -124,16 +124,15 @@ def test_locked_build_database_is_one_clear_line(env: dict, tmp_path: Path) -> N
     assert "is locked by another process" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_from_the_dagster_launchpad_config(env: dict) -> None:
     """The export asset an operator runs from the UI, with its launchpad config, through real Dagster:
     list names are checked before the run starts, an unknown launch fails naming the known ones."""
     import dagster as dg
 
     from orchestration.assets.contact_lists import contact_list_export
+    from orchestration.settings import WarehouseSettings
 
     root = Path(env["SMS_DATA_DIR"])
-    monkeypatch.setenv("SMS_WAREHOUSE", str(root / "warehouse" / "sms.duckdb"))
-    monkeypatch.setenv("SMS_EXPORTS_DIR", str(root / "exports"))
     con = duckdb.connect(str(root / "warehouse" / "sms.duckdb"), read_only=True)
     launch, campaign, expected = con.execute(
         "select launch_id, campaign_id, count(*) from marts.fct_launch_contacts "
@@ -145,6 +144,7 @@ def test_export_from_the_dagster_launchpad_config(env: dict, monkeypatch: pytest
         return dg.materialize(
             [contact_list_export],
             run_config={"ops": {"contact_list_export": {"config": config}}},
+            resources={"settings": WarehouseSettings(data_dir=str(root))},
             raise_on_error=False,
         )
 

@@ -126,8 +126,9 @@ import json, sys
 from pathlib import Path
 from ingestion.ingest import ingest_partition
 from ingestion.lake import write_partition
-landing, lake = Path(sys.argv[1]), Path(sys.argv[2])
-with ingest_partition(landing, "send_logs", sys.argv[3], scratch=lake / "_scratch") as result:
+from ingestion.spill import parse_size
+landing, lake, limit = Path(sys.argv[1]), Path(sys.argv[2]), parse_size(sys.argv[4])
+with ingest_partition(landing, "send_logs", sys.argv[3], scratch=lake / "_scratch", memory_limit=limit) as result:
     write_partition(lake, "send_logs", sys.argv[3], result)
     print(json.dumps({"spilled": type(result.rows).__name__ == "LazyFrame",
                       "files": result.files.select("rows_read", "rows_kept", "duplicates").rows()}))
@@ -154,11 +155,10 @@ def test_a_day_larger_than_the_memory_limit_spills_and_its_peak_stays_flat(tmp_p
     send_logs(0, 1_500_000).write_csv(folder / "a.csv")
     send_logs(1_250_000, 500_000).write_csv(folder / "b.csv")  # e1250000..e1499999 are in a.csv
     runs = {}
-    for limit in ("64MB", "100GB"):
-        env = clean_env(SMS_INGEST_MEMORY_LIMIT=limit)
+    for limit in ("64MB", "100GB"):  # the setting SMS_INGEST_MEMORY_LIMIT
         lake = tmp_path / f"lake-{limit}"
         out, rc, peak = _with_peak(sys.executable, "-c", _INGEST_INTO_LAKE, str(folder.parents[1]), str(lake),
-                                   DAY, env=env)  # fmt: skip
+                                   DAY, limit, env=clean_env())  # fmt: skip
         assert rc == 0, out[-3000:]
         runs[limit] = (json.loads(out.strip().splitlines()[-1]), peak, lake)
     (spilled, peak, lake), (held, held_peak, _) = runs["64MB"], runs["100GB"]

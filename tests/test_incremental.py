@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from orchestration.paths import DBT_PROJECT_DIR, Paths
+from orchestration.paths import Paths
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse import rebuild
 from tests.landing_builder import clean_env
 from tests.warehouse import MARTS, read_tables
@@ -87,7 +87,7 @@ def test_day_by_day_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
     build.close()
     assert stamps == (1,)  # every contact rewritten by this one build, not merged into older ones
     assert f"dbt: full rebuild (unsubscribes/date={days[0]} was ingested again)" in out
-    staged_paths = Paths(landing, staged / "lake", staged / "warehouse" / "sms.duckdb", staged / "exports")
+    staged_paths = WarehouseSettings(data_dir=str(staged), landing_dir=str(landing)).paths
     assert rebuild.reasons(staged_paths) == []  # and the next build is incremental again
 
     cold = tmp_path / "cold"
@@ -110,9 +110,7 @@ def test_day_by_day_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
 
 
 def _paths(tmp_path: Path) -> Paths:
-    return Paths(
-        tmp_path / "landing", tmp_path / "lake", tmp_path / "wh" / "sms.duckdb", tmp_path / "exports"
-    )
+    return WarehouseSettings(data_dir=str(tmp_path), warehouse=str(tmp_path / "wh" / "sms.duckdb")).paths
 
 
 def test_when_a_build_must_start_from_the_whole_lake(tmp_path: Path) -> None:
@@ -175,19 +173,15 @@ def test_ingestion_and_builds_take_turns_on_the_lake(tmp_path: Path) -> None:
     assert waited > 1.0  # it waited for the other process to let go
 
 
-def test_a_new_default_region_ingests_phone_feeds_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_default_region_ingests_phone_feeds_again(tmp_path: Path) -> None:
     """Numbers without a country prefix depend on SMS_DEFAULT_REGION: lake phones must follow it."""
     from orchestration.warehouse.landing_changes import landing_fingerprint
 
     for feed in ("send_logs", "dlrs"):
         (tmp_path / feed / "date=2026-11-03").mkdir(parents=True)
         (tmp_path / feed / "date=2026-11-03" / "a.csv").write_text("x\n")
-    monkeypatch.setenv("SMS_DEFAULT_REGION", "FR")
-    before = {f: landing_fingerprint(tmp_path, f, "2026-11-03") for f in ("send_logs", "dlrs")}
-    monkeypatch.setenv("SMS_DEFAULT_REGION", "GB")
-    after = {f: landing_fingerprint(tmp_path, f, "2026-11-03") for f in ("send_logs", "dlrs")}
+    before = {f: landing_fingerprint(tmp_path, f, "2026-11-03", "FR") for f in ("send_logs", "dlrs")}
+    after = {f: landing_fingerprint(tmp_path, f, "2026-11-03", "GB") for f in ("send_logs", "dlrs")}
     assert after["send_logs"] != before["send_logs"]  # re-ingested with the new region
     assert after["dlrs"] == before["dlrs"]  # receipts carry no phone numbers
 
@@ -208,13 +202,10 @@ def test_a_run_materialises_only_the_partitions_that_changed(tmp_path: Path) -> 
     ]))  # fmt: skip
     first = _run(tmp_path, landing)  # recorded in data/dagster_home, as every run
     assert "ingested send_logs     1 day(s) new, 0 unchanged" in first
-    # the build's own target folder: compiled SQL, but no manifest.json or run_results.json,
-    # which nothing reads (DBT_WRITE_JSON=true writes them)
-    build_target = max(
-        (DBT_PROJECT_DIR / "target").glob("warehouse_models-*"), key=lambda p: p.stat().st_mtime
-    )
-    assert (build_target / "compiled").is_dir()
-    assert not (build_target / "manifest.json").exists() and not (build_target / "run_results.json").exists()
+    # the warehouse's own dbt target folder, kept from build to build: the compiled SQL, and the parse
+    # state the next build starts from (dbt parses only what changed since)
+    build_target = tmp_path / "warehouse" / "dbt"
+    assert (build_target / "compiled").is_dir() and (build_target / "partial_parse.msgpack").exists()
 
     write_file(landing, "dlrs", "2026-11-06", "d.jsonl", jsonl([
         {"received_at": "2026-11-06T10:00:00Z", "provider": "p", "receipt": "id:m1 stat:DELIVRD err:000"},

@@ -120,7 +120,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("incremental_rules")
     landing, lake = root / "landing", root / "lake"
     ensure_schemas(lake)
-    inc = Built(lake, root / "inc.duckdb", root / "inc")
+    inc = Built(lake, root / "inc.build.duckdb", root / "inc")
     _ingest(landing, lake, first_picture(landing))
     assert (done := inc.dbt("build", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
     before, orphans_before = _rows(inc, CONTACTS), _rows(inc, ORPHANS)
@@ -133,7 +133,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "stamp_moved": _rows(inc, LATEST_STAMP) != stamps[0],
         "keyword_stamp_moved": _rows(inc, KEYWORD_STAMP) != stamps[1],
     }
-    full = Built(lake, root / "full.duckdb", root / "full")
+    full = Built(lake, root / "full.build.duckdb", root / "full")
     assert (done := full.dbt("build", "--full-refresh", *EXCLUDE)).returncode == 0, done.stdout[-3000:]
     return {"before": before, "orphans_before": orphans_before, "incremental": inc, "full": full,
             "idle": idle}  # fmt: skip

@@ -304,7 +304,7 @@ def test_the_campaign_report_shows_what_the_tab_shows(built: Built, tmp_path: Pa
     from orchestration.warehouse.campaign_report import read_launches, write_report
 
     launches = read_launches(built.db)
-    index = write_report(launches, tmp_path)
+    index = write_report(launches, tmp_path / "index.html")
     page = (tmp_path / "launch=L1.html").read_text()
     for tile, value in [("Sent", "19"), ("Delivery rate", "36.8%"), ("Unsubscribed", "1"),
                         ("Hard bounced", "2"), ("Soft bounced", "3"), ("Unknown delivery", "1")]:  # fmt: skip

@@ -82,6 +82,7 @@ def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
 ) -> None:
     """Send logs, credit blocks and inbound SMS share one memo: one read, one save, each number parsed once."""
     from ingestion import lake
+    from orchestration.settings import WarehouseSettings
     from tests.landing_builder import jsonl, send_logs_csv, write_file
     from tests.warehouse import materialize_feeds
 
@@ -97,9 +98,8 @@ def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
         {"event_id": "i1", "received_at": "2026-11-03T09:00:00Z", "from_phone": "+33 6 98 76 54 32",
          "to_sender": "S", "text": "STOP"},
     ]))  # fmt: skip
-    for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
-        monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
-    memo = lake.phone_cache(tmp_path / "lake", phones.default_region())
+    settings = WarehouseSettings(data_dir=str(tmp_path), landing_dir=str(landing))
+    memo = lake.phone_cache(settings.paths.lake, settings.region)
     reads, writes = [], []
     read, write = phones.PhoneMemo._read, phones.write_parquet_atomically
     monkeypatch.setattr(
@@ -109,7 +109,7 @@ def test_a_run_reads_and_saves_the_memo_once_for_all_its_phone_feeds(
         phones, "write_parquet_atomically", lambda f, path: writes.append(path) or write(f, path)
     )
 
-    result = materialize_feeds(day)
+    result = materialize_feeds(day, settings=settings)
     assert result.success
     assert reads == [memo] and writes == [memo]
     assert sorted(parsed) == ["+33698765432", "0612345678"]  # the credit block's number: known already

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.paths import parquet_folder
 from orchestration.warehouse import publish as pub
 
 OLD, NEW = "2026-11-01 10:00:00+00", "2026-11-02 10:00:00+00"
@@ -77,7 +78,7 @@ def test_a_small_build_replaces_only_its_contacts(tmp_path: Path, copies: list[P
         ],
         2,
     )
-    counts = pub.publish(build, published)
+    counts = pub.publish(build, published).counts
     assert copies == [published]  # 2 of 11 contacts changed: written into a copy
     assert _tables(published) == _tables(_full_copy(build, tmp_path))
     contacts = _tables(published)["marts.fct_launch_contacts"]
@@ -121,7 +122,7 @@ def test_bookkeeping_columns_are_never_published(tmp_path: Path) -> None:
 
 def _contacts_parquet(published: Path) -> tuple[int, list[tuple]]:
     """The published contacts' Parquet file: its inode (the same file, or written again) and rows."""
-    path = pub.parquet_link(published) / "marts" / "fct_launch_contacts.parquet"
+    path = parquet_folder(published) / "marts" / "fct_launch_contacts.parquet"
     rows = duckdb.sql(f"select * from '{path}' order by all").fetchall()
     return path.stat().st_ino, rows
 
@@ -169,7 +170,7 @@ def test_a_staged_file_is_published_by_a_rename(tmp_path: Path, writes: list[str
     _build(build, FIRST, launches=1)
     staged = pub.stage(build, published)
     assert staged.path.exists() and not published.exists()  # staged is not published
-    assert pub.publish(build, published) == staged.counts
+    assert pub.publish(build, published) == pub.Published(staged.counts, was_staged=True)
     assert len(writes) == 1  # written once, while staging
     assert not pub.staged_path(published).exists()
     assert _tables(published) == _tables(_full_copy(build, tmp_path))

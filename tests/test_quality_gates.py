@@ -226,7 +226,6 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     from orchestration.checks import lake, validator
     from orchestration.checks.validator import Validator
 
-    monkeypatch.setenv("SMS_DATA_DIR", str(tmp_path))
     landing, lake_dir = tmp_path / "landing", tmp_path / "lake"
     for day, rows in (("2026-11-03", ["e1,2026-11-03T08:00:00Z", "e2,2031-01-01T08:00:00Z"]),
                       ("2026-11-04", ["e3,2031-01-02T08:00:00Z", "e4,2026-11-04T08:00:00Z"])):  # fmt: skip
@@ -243,7 +242,7 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
 
     def failed(check_rows: int) -> tuple[bool, list]:
         monkeypatch.setattr(validator, "CHECK_ROWS", check_rows)
-        result = lake.lake_check(Validator(in_worker=False), "send_logs", partitions, files)
+        result = lake.lake_check(Validator(), tmp_path / "data_docs", "send_logs", partitions, files)
         return result.passed, result.metadata["problems"].value
 
     in_slices, at_once = failed(1), failed(1_000_000)

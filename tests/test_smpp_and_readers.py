@@ -8,7 +8,7 @@ import pytest
 
 from ingestion.ingest import ingest_partition
 from ingestion.parse_text import _decode_slowly, parse_jsonl
-from ingestion.phones import to_e164
+from ingestion.phones import PhoneMemo, to_e164
 from ingestion.smpp import parse_receipts
 from ingestion.textfiles import split_lines
 from tests.landing_builder import jsonl, send_logs_csv, write_file
@@ -231,7 +231,7 @@ def test_files_still_being_written_are_not_read(tmp_path: Path) -> None:
     assert result.files["file"].to_list() == [f"unsubscribes/date={DAY}/done.jsonl"]
 
 
-def test_default_region_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_region_is_configurable(tmp_path: Path) -> None:
     """contract: a number without a country prefix uses the default region (SMS_DEFAULT_REGION, default FR)."""
     row = {
         "event_id": "i1",
@@ -240,12 +240,9 @@ def test_default_region_is_configurable(tmp_path: Path, monkeypatch: pytest.Monk
         "text": "STOP",
     }
     write_file(tmp_path, "inbound_sms", DAY, "i.jsonl", jsonl([row]))
-    monkeypatch.setenv("SMS_DEFAULT_REGION", "GB")
-    assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [
-        "+447400123456"
-    ]
-    monkeypatch.setenv("SMS_DEFAULT_REGION", "FR")
-    assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [None]
+    in_gb = ingest_partition(tmp_path, "inbound_sms", DAY, PhoneMemo("GB"))
+    assert in_gb.rows["from_phone_e164"].to_list() == ["+447400123456"]
+    assert ingest_partition(tmp_path, "inbound_sms", DAY).rows["from_phone_e164"].to_list() == [None]  # FR
 
 
 def test_csv_header_missing_or_extra_column(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """A partition past the memory limit spills to disk and gives the same lake rows and accounting.
 
-`SMS_INGEST_MEMORY_LIMIT` is set to one byte here, so the first batch already spills
+The memory limit (`SMS_INGEST_MEMORY_LIMIT`) is one byte here, so the first batch already spills
 and every bucket is split as deep as it goes: the smallest fixture runs the whole
 spilling path. The day larger than memory itself is `test_hostile_files.py`'s.
 """
@@ -43,12 +43,11 @@ def _kept(rows: pl.DataFrame | pl.LazyFrame) -> list[tuple]:
 
 
 def test_a_spilled_partition_keeps_the_first_row_of_each_key_like_one_in_memory(
-    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    landing: Path, tmp_path: Path
 ) -> None:
     in_memory = ingest_partition(landing, "send_logs", DAY)
-    monkeypatch.setenv("SMS_INGEST_MEMORY_LIMIT", "1B")
     scratch = tmp_path / "scratch"
-    with ingest_partition(landing, "send_logs", DAY, scratch=scratch) as spilled:
+    with ingest_partition(landing, "send_logs", DAY, scratch=scratch, memory_limit=1) as spilled:
         assert isinstance(spilled.rows, pl.LazyFrame) and isinstance(in_memory.rows, pl.DataFrame)
         first = [
             ("e1", "c1", f"send_logs/date={DAY}/a.csv", 2),
@@ -76,7 +75,7 @@ def test_a_memory_limit_is_read_as_a_size_and_a_wrong_one_is_named() -> None:
         64 << 20,
         1000,
     )
-    with pytest.raises(ValueError, match="SMS_INGEST_MEMORY_LIMIT='lots'"):
+    with pytest.raises(ValueError, match="'lots' is not a size"):
         parse_size("lots")
 
 
@@ -87,11 +86,11 @@ def test_a_run_clears_what_a_stopped_spill_left_and_leaves_no_scratch(landing: P
     from orchestration.assets.landing import ingest_days
     from orchestration.paths import Paths
 
-    paths = Paths(landing, tmp_path / "lake", tmp_path / "warehouse.duckdb", tmp_path / "exports")
+    paths = Paths(landing, tmp_path / "lake", tmp_path / "warehouse.duckdb", tmp_path / "exports", tmp_path / "reports")
     left = scratch_dir(paths.lake) / "partition-killed" / "split-0" / "bucket-03" / "000001.parquet"
     left.parent.mkdir(parents=True)
     left.write_bytes(b"PAR1")
-    summary = ingest_days(paths, "send_logs", [DAY], PhoneMemo())
+    summary = ingest_days(paths, "send_logs", [DAY], PhoneMemo(), memory_limit=10**9)
     assert summary.days_ingested == 1 and not left.exists()
     assert pl.read_parquet(summary.partitions[0])["event_id"].to_list() == ["e1", "e2", "e3", "e4"]
 
@@ -112,9 +111,7 @@ def test_the_first_row_is_the_first_in_file_and_line_order_whatever_order_the_ro
     assert sorted(lost.rows()) == [("a.csv", 1), ("b.csv", 1)]
 
 
-def test_receipts_spill_on_their_natural_key_with_its_empty_parts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_receipts_spill_on_their_natural_key_with_its_empty_parts(tmp_path: Path) -> None:
     """DLRs have no event id: their key is six columns, `err` and `done_at` often empty. m1 comes
     three times without a done date (twice in a.jsonl, once in b.jsonl) and is kept once; m1 with
     a done date is another receipt."""
@@ -125,8 +122,7 @@ def test_receipts_spill_on_their_natural_key_with_its_empty_parts(
     write_file(landing, "dlrs", DAY, "a.jsonl", jsonl([receipt, receipt, done]))
     write_file(landing, "dlrs", DAY, "b.jsonl", jsonl([receipt, receipt | {"provider_message_id": "m2"}]))
     in_memory = ingest_partition(landing, "dlrs", DAY)
-    monkeypatch.setenv("SMS_INGEST_MEMORY_LIMIT", "1B")
-    with ingest_partition(landing, "dlrs", DAY, scratch=tmp_path / "scratch") as spilled:
+    with ingest_partition(landing, "dlrs", DAY, scratch=tmp_path / "scratch", memory_limit=1) as spilled:
         assert isinstance(spilled.rows, pl.LazyFrame)
         columns = ["provider_message_id", "stat", "_source_file", "_source_line"]
         got = spilled.rows.select(columns).sort(columns).collect().rows()

@@ -10,12 +10,11 @@ import duckdb
 
 from ingestion.ingest import ingest_partition, landing_partitions
 from ingestion.lake import ensure_schemas, write_partition
-from orchestration.dbt_cli.environment import dbt_command
+from orchestration.dbt_cli.arguments import settings_args
+from orchestration.dbt_cli.project import DBT_EXECUTABLE
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.settings import WarehouseSettings, from_environment
 from tests.landing_builder import clean_env
-
-DBT = str(dbt_command())
-
 
 MARTS = (
     "marts.fct_launch_contacts",
@@ -34,24 +33,26 @@ def read_tables(db: Path, tables: tuple[str, ...] = MARTS) -> dict[str, list]:
         con.close()
 
 
-def materialize_feeds(day: str, selection: list[str] | None = None):  # noqa: ANN201 - Dagster's result
-    """The landing feed assets for one arrival day through real Dagster (paths from the SMS_*
-    environment), on an ephemeral instance that knows the day, with GX in this process."""
+def materialize_feeds(
+    day: str, selection: list[str] | None = None, settings: WarehouseSettings | None = None
+):  # noqa: ANN201 - Dagster's result
+    """The landing feed assets for one arrival day through real Dagster (by default with the settings
+    of the SMS_* environment), on an ephemeral instance that knows the day."""
     import dagster as dg
 
     from orchestration.assets.landing import arrival_days, landing_feeds
     from orchestration.checks.validator import Validator
 
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(arrival_days.name, [day])
-    return dg.materialize(
-        [landing_feeds],
-        selection=selection,
-        partition_key=day,
-        instance=instance,
-        resources={"validator": Validator(in_worker=False)},
-        raise_on_error=False,
-    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(arrival_days.name, [day])
+        return dg.materialize(
+            [landing_feeds],
+            selection=selection,
+            partition_key=day,
+            instance=instance,
+            resources={"validator": Validator(), "settings": settings or from_environment()},
+            raise_on_error=False,
+        )
 
 
 def ingest_all(landing: Path, lake: Path) -> None:
@@ -61,13 +62,22 @@ def ingest_all(landing: Path, lake: Path) -> None:
             write_partition(lake, feed, day, ingest_partition(landing, feed, day))
 
 
+def build_variables(lake: Path, db: Path) -> dict[str, str]:
+    """The `sms_*` variables of a build of `lake` into the build database `db` (as the settings give them)."""
+    published = db.with_name(db.name.removesuffix(".build.duckdb") + ".duckdb")
+    settings = WarehouseSettings(lake_dir=str(lake), warehouse=str(published))
+    assert settings.paths.build_db == db, "name a test's build database <name>.build.duckdb"
+    return settings.dbt_vars()
+
+
 def dbt(
     args: list[str], lake: Path, db: Path, work: Path, project_dir: Path = DBT_PROJECT_DIR
 ) -> subprocess.CompletedProcess:
-    env = clean_env(SMS_LAKE_DIR=str(lake), SMS_BUILD_DB=str(db))
-    cmd = [DBT, *args, "--profiles-dir", str(project_dir), "--project-dir", str(project_dir),
+    """Real dbt, as the warehouse runs it (its settings as `--vars`), in a fresh environment."""
+    cmd = [DBT_EXECUTABLE, *args, *settings_args(2, build_variables(lake, db)),
+           "--profiles-dir", str(project_dir), "--project-dir", str(project_dir),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=project_dir)
+    return subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, cwd=project_dir)
 
 
 @dataclass
@@ -88,7 +98,7 @@ class Built:
 
 def build(landing: Path, work: Path) -> Built:
     """Ingest `landing` and `dbt build` it (unit tests aside, which need the built parents)."""
-    built = Built(work / "lake", work / "build.duckdb", work)
+    built = Built(work / "lake", work / "sms.build.duckdb", work)
     ingest_all(landing, built.lake)
     done = built.dbt("build", "--exclude", "resource_type:unit_test")
     assert done.returncode == 0, done.stdout[-4000:]

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.assets.published import published_warehouse
-from orchestration.paths import resolve_paths
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse.contact_lists import ContactList, ExportedList, ExportError, export_lists
 
 PREVIEWS = 5  # files whose first rows the metadata shows
@@ -51,7 +51,9 @@ def _preview(exported: ExportedList) -> dg.TableMetadataValue:
 
 
 @dg.asset(group_name="published", deps=[published_warehouse], kinds={"csv"})
-def contact_list_export(context: dg.AssetExecutionContext, config: ContactListExport) -> dg.MaterializeResult:
+def contact_list_export(
+    context: dg.AssetExecutionContext, config: ContactListExport, settings: WarehouseSettings
+) -> dg.MaterializeResult:
     """Contact lists (any reached status or not-sent reason) as CSV files, from the published marts.
 
     Written atomically under the export root (`SMS_EXPORTS_DIR`, default `data/exports`) at
@@ -59,7 +61,7 @@ def contact_list_export(context: dg.AssetExecutionContext, config: ContactListEx
     `contact_id,phone_e164`, sorted by contact. Materialise it from the launchpad
     (Shift+click Materialize) with `launch_id` or `campaign_id` and `lists`.
     """
-    paths = resolve_paths()
+    paths = settings.paths
     if not paths.warehouse.exists():
         raise dg.Failure(
             description=f"no published warehouse at {paths.warehouse}: run the update_warehouse job first"

@@ -24,12 +24,13 @@ from ingestion.lake import (
     scratch_dir,
     write_partition,
 )
-from ingestion.phones import PhoneMemo, default_region
+from ingestion.phones import PhoneMemo
 from orchestration.checks.lake import check_specs, ingest_report, lake_check
 from orchestration.checks.validator import Validator
 from orchestration.instance import WAREHOUSE_POOL
-from orchestration.paths import Paths, resolve_paths
+from orchestration.paths import Paths
 from orchestration.progress import say
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse import landing_changes, rebuild
 
 # a single-run backfill policy is beta; a run over many arrival days in one step is what every
@@ -39,8 +40,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 arrival_days = dg.DynamicPartitionsDefinition(name="arrival_day")
 """One partition per arrival day that has files in the landing zone (added as they appear)."""
 
-# the big feeds go first in a run: the GX worker imports GX meanwhile, and their long checks
-# then run while the small feeds are read
+# the big feeds go first in a run: their long checks then run while the small feeds are read
 ORDER = sorted(FEEDS, key=lambda feed: feed not in ("dlrs", "send_logs"))
 INGEST_THREADS = 2  # days of one feed read at once: most of the work is in Polars, outside the GIL
 
@@ -128,18 +128,24 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10) -> str:
 
 
 def ingest_days(
-    paths: Paths, feed: str, days: list[str], phones: PhoneMemo, log: dg.DagsterLogManager | None = None
+    paths: Paths,
+    feed: str,
+    days: list[str],
+    phones: PhoneMemo,
+    memory_limit: int,
+    log: dg.DagsterLogManager | None = None,
 ) -> IngestSummary:
     """Ingest the given arrival days of one feed into the lake, skipping unchanged ones.
 
     Two days are read at a time: most of the work is inside Polars, which releases
     the GIL, so a second thread keeps both cores busy. Each thread writes the
     partition it read, so no day's rows wait in memory for another's. `phones` is
-    the run's memo of E.164 answers, shared by the feeds and saved by the caller.
+    the run's memo of E.164 answers, shared by the feeds and saved by the caller;
+    past `memory_limit` bytes of typed rows, a day spills to the lake's scratch folder.
     """
     summary = IngestSummary()
     clear_scratch(paths.lake)  # the caller holds the lake's turn: no one else is ingesting
-    todo = list(landing_changes.changed(paths.lake, paths.landing, feed, days).items())
+    todo = list(landing_changes.changed(paths.lake, paths.landing, feed, days, phones.region).items())
     summary.days_unchanged = len(days) - len(todo)
     for day, _ in todo:
         if partition_path(paths.lake, feed, day).exists():  # rows may go as well as come
@@ -147,7 +153,10 @@ def ingest_days(
 
     def ingest(day: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
         started = time.perf_counter()
-        with ingest_partition(paths.landing, feed, day, phones, scratch=scratch_dir(paths.lake)) as result:
+        scratch = scratch_dir(paths.lake)
+        with ingest_partition(
+            paths.landing, feed, day, phones, scratch=scratch, memory_limit=memory_limit
+        ) as result:
             write_partition(paths.lake, feed, day, result)
         took = time.perf_counter() - started
         done = (
@@ -188,11 +197,11 @@ def drop_abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
 
 
 def _checks(
-    validator: Validator, feed: str, summary: IngestSummary
+    validator: Validator, docs: Path, feed: str, summary: IngestSummary
 ) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
     """Both checks of one feed (run in the step's checking thread)."""
-    lake = lake_check(validator, feed, summary.partitions, summary.files)
-    return lake, ingest_report(validator, feed, summary.quarantine, summary.files)
+    lake = lake_check(validator, docs, feed, summary.partitions, summary.files)
+    return lake, ingest_report(validator, docs, feed, summary.quarantine, summary.files)
 
 
 @dg.multi_asset(
@@ -209,21 +218,21 @@ def _checks(
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
+def landing_feeds(context: dg.AssetExecutionContext, validator: Validator, settings: WarehouseSettings):
     """The landing feeds, one asset each, ingested into the Parquet lake in one step.
 
     A run over a range of arrival days ingests every day in it at once, skipping the
     days whose files the lake already accepted. The feeds of a run (any subset of
     them) are read one after the other, the big ones first, and each feed's checks
-    run while the next feed is read (in the GX worker): one core checks what the
-    other has just written. A feed's partitions are accepted (their fingerprints
-    recorded) only when its blocking check passes.
+    run in a thread while the next feed is read (Polars reads outside Python's lock).
+    A feed's partitions are accepted (their fingerprints recorded) only when its
+    blocking check passes.
     """
-    paths = resolve_paths()
+    paths = settings.paths
     selected = [feed for feed in ORDER if dg.AssetKey(feed) in context.selected_asset_keys]
     wanted = context.selected_asset_check_keys
     # one memo of E.164 answers for the run's feeds: read once (when a feed first needs it), saved once
-    phones = PhoneMemo(default_region(), phone_cache(paths.lake, default_region()))
+    phones = PhoneMemo(settings.region, phone_cache(paths.lake, settings.region))
     with ThreadPoolExecutor(1, thread_name_prefix="lake-checks") as checking:
         pending: list[tuple[str, IngestSummary, Future]] = []
         for feed in selected:
@@ -231,7 +240,7 @@ def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
             days = [d for d in context.partition_keys if (landing / f"date={d}").is_dir()]
             with rebuild.lake_turn(paths.lake):  # not while a dbt build reads the lake
                 dropped = drop_abandoned(paths.lake, paths.landing, feed)
-                summary = ingest_days(paths, feed, days, phones, context.log)
+                summary = ingest_days(paths, feed, days, phones, settings.ingest_memory_bytes, context.log)
             if dropped:
                 context.log.warning(
                     f"{feed}: removed {', '.join(dropped)}: failed checks, landing files gone"
@@ -239,7 +248,9 @@ def landing_feeds(context: dg.AssetExecutionContext, validator: Validator):
             say(context.log, summary.progress(feed))
             yield dg.MaterializeResult(asset_key=feed, metadata=summary.metadata())
             # the checks read the new partitions back from the lake, a bounded slice at a time
-            pending.append((feed, summary, checking.submit(_checks, validator, feed, summary)))
+            pending.append(
+                (feed, summary, checking.submit(_checks, validator, paths.data_docs, feed, summary))
+            )
         with rebuild.lake_turn(paths.lake):
             phones.save()
         for feed, summary, checked in pending:

@@ -3,6 +3,6 @@
 `results.py` turns suite results into `AssetCheckResult`s; `lake.py` holds the
 checks of a feed's new rows; `marts.py` the checks of the built marts (run while
 the file to publish is staged); `validator.py` the resource that runs suites for
-a run, in a worker process when it can. The expectations themselves are in
+a run, in its own process. The expectations themselves are in
 `orchestration/quality/`.
 """

@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
+from ingestion.reference import earliest_plausible, max_duplicate_rate
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import Validator
 from orchestration.quality import suites
@@ -25,19 +26,20 @@ def check_specs(feed: str) -> list[dg.AssetCheckSpec]:
             asset=feed,
             blocking=True,
             description="GX on the rows just ingested: lake schema and types, non-null keys, enum values, "
-            "timestamps between 2000 and now, E.164 phones; per file, read = kept + duplicates + quarantined.",
+            f"timestamps between {earliest_plausible():%Y-%m-%d} and now, E.164 phones; per file, "
+            "read = kept + duplicates + quarantined.",
         ),
         dg.AssetCheckSpec(
             INGEST_REPORT,
             asset=feed,
-            description="Rows quarantined per reason, file-level problems, files repeating over 5% of "
-            "their rows (WARN).",
+            description="Rows quarantined per reason, file-level problems, files repeating over "
+            f"{max_duplicate_rate():.0%} of their rows (WARN).",
         ),
     ]
 
 
 def lake_check(
-    validator: Validator, feed: str, partitions: list[Path], files: pl.DataFrame
+    validator: Validator, docs: Path, feed: str, partitions: list[Path], files: pl.DataFrame
 ) -> dg.AssetCheckResult:
     """GX on the rows just ingested (keys, enums, timestamps, E.164) and on the per-file accounting.
 
@@ -66,17 +68,17 @@ def lake_check(
     )
     header = pl.DataFrame(schema=next(iter(schemas.values()))) if schemas else pl.DataFrame()
     results = [
-        validator.run(f"lake_{feed}_columns", header, suites.lake_columns(declared)),
-        validator.run_sliced(f"lake_{feed}", rows, rows_suite),
+        validator.run(docs, f"lake_{feed}_columns", header, suites.lake_columns(declared)),
+        validator.run_sliced(docs, f"lake_{feed}", rows, rows_suite),
         validator.run(
-            f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), ["file"]
+            docs, f"accounting_{feed}", suites.accounting_frame(files), suites.ingest_accounting(), ["file"]
         ),
     ]
     return to_check_result(LAKE_EXPECTATIONS, results, problems=problems, asset_key=feed)
 
 
 def ingest_report(
-    validator: Validator, feed: str, quarantine: pl.DataFrame, files: pl.DataFrame
+    validator: Validator, docs: Path, feed: str, quarantine: pl.DataFrame, files: pl.DataFrame
 ) -> dg.AssetCheckResult:
     """A warning with the quarantine counted per reason, file-level problems and the duplicate rate."""
     per_reason = (
@@ -89,7 +91,7 @@ def ingest_report(
     results = (
         [
             validator.run(
-                f"duplicates_{feed}", suites.accounting_frame(files), suites.duplicate_rate(), ["file"]
+                docs, f"duplicates_{feed}", suites.accounting_frame(files), suites.duplicate_rate(), ["file"]
             )
         ]
         if files.height

@@ -9,64 +9,83 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from ingestion.parquet_file import empty_table
-from ingestion.reference import not_sent_reasons, reached_statuses
+from ingestion.reference import earliest_plausible, not_sent_reasons, reached_statuses
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import CHECK_ROWS, Validator
 from orchestration.instance import WAREHOUSE_POOL
-from orchestration.paths import resolve_paths
+from orchestration.paths import Paths
 from orchestration.quality import suites
+from orchestration.quality.validation import Expectation, SuiteResult
+from orchestration.settings import WarehouseSettings
 from orchestration.warehouse import publish, rebuild
 
 
-def _read(sql: str) -> pl.DataFrame:
-    with duckdb.connect(str(resolve_paths().build_db), read_only=True) as con:
-        return con.sql(sql).pl()
+@dataclass(frozen=True)
+class Checking:
+    """What a mart check works with: the suites' runner and the warehouse's files."""
+
+    validator: Validator
+    paths: Paths
+
+    def read(self, sql: str) -> pl.DataFrame:
+        with duckdb.connect(str(self.paths.build_db), read_only=True) as con:
+            return con.sql(sql).pl()
+
+    def run(
+        self,
+        name: str,
+        frame: pl.DataFrame,
+        expectations: list[Expectation],
+        id_columns: list[str] | None = None,
+    ) -> SuiteResult:
+        return self.validator.run(self.paths.data_docs, name, frame, expectations, id_columns)
 
 
 SUMMARY = dg.AssetKey(["marts", "mart_campaign_summary"])
 CONTACTS = dg.AssetKey(["marts", "fct_launch_contacts"])
 
 
-Check = Callable[[Validator], dg.AssetCheckResult]
+Check = Callable[[Checking], dg.AssetCheckResult]
 
 
-def marts_contract(validator: Validator) -> dg.AssetCheckResult:
-    frame = _read(suites.SUMMARY_SQL)
-    result = validator.run("marts_contract", frame, suites.marts_contract(), ["launch_id"])
+def marts_contract(checking: Checking) -> dg.AssetCheckResult:
+    frame = checking.read(suites.SUMMARY_SQL)
+    result = checking.run("marts_contract", frame, suites.marts_contract(), ["launch_id"])
     return to_check_result("marts_contract", [result], metadata={"launches": frame.height}, asset_key=SUMMARY)
 
 
-def declared_list_size(validator: Validator) -> dg.AssetCheckResult:
-    frame = _read(suites.SUMMARY_SQL)
-    result = validator.run("declared_list_size", frame, suites.declared_list_size(), ["launch_id"])
+def declared_list_size(checking: Checking) -> dg.AssetCheckResult:
+    frame = checking.read(suites.SUMMARY_SQL)
+    result = checking.run("declared_list_size", frame, suites.declared_list_size(), ["launch_id"])
     return to_check_result(
         "declared_list_size", [result], severity=dg.AssetCheckSeverity.WARN, asset_key=SUMMARY
     )
 
 
-def _read_in_batches(sql: str, parameters: list[object]) -> Iterator[pl.DataFrame]:
+def _read_in_batches(build_db: Path, sql: str, parameters: list[object]) -> Iterator[pl.DataFrame]:
     """A query's rows a batch at a time (a cold build's contacts are every contact there is),
     after an empty frame of its columns (so that a query without rows still shows them)."""
-    with duckdb.connect(str(resolve_paths().build_db), read_only=True) as con:
+    with duckdb.connect(str(build_db), read_only=True) as con:
         reader = con.sql(sql, params=parameters).to_arrow_reader(CHECK_ROWS)  # a relation: no extra copy
-        for table in itertools.chain([empty_table(reader.schema)], reader):  # batch by batch
+        for table in itertools.chain([reader.schema.empty_table()], reader):  # batch by batch
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
             yield frame
 
 
-def contacts_contract(validator: Validator) -> dg.AssetCheckResult:
+def contacts_contract(checking: Checking) -> dg.AssetCheckResult:
     now = dt.datetime.now(dt.UTC)
-    paths = resolve_paths()
+    paths = checking.paths
     published = publish.published_watermark(paths.build_db, paths.warehouse) or "-infinity"
-    result = validator.run_sliced(
-        "contacts_contract", _read_in_batches(suites.CONTACTS_SQL, [published]),
+    result = checking.validator.run_sliced(
+        paths.data_docs, "contacts_contract", _read_in_batches(paths.build_db, suites.CONTACTS_SQL, [published]),
         suites.contacts_contract(now), ["launch_id", "contact_id"],
     )  # fmt: skip
     return to_check_result(
@@ -84,9 +103,9 @@ def _left_over(
     `describe`, each sampled row is also a sentence of the check's problems."""
     key = dg.AssetKey(["audit", table])
 
-    def check(validator: Validator) -> dg.AssetCheckResult:
-        frame = _read(f"select * from audit.{table}")
-        result = validator.run(f"audit_{table}", frame, suites.nothing_left_over())
+    def check(checking: Checking) -> dg.AssetCheckResult:
+        frame = checking.read(f"select * from audit.{table}")
+        result = checking.run(f"audit_{table}", frame, suites.nothing_left_over())
         sample = frame.head(SAMPLE_ROWS).to_dicts()
         named = [describe(row) for row in sample] if describe else []
         if describe and frame.height > SAMPLE_ROWS:
@@ -141,7 +160,7 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
     _left_over("unattributed_keyword_optouts", "Stop keywords no launch could take (WARN, with a sample)."),
     _left_over(
         "suspicious_receipts",
-        "Final receipts dated before their send, in the future or before 2000: a carrier's clock off. "
+        f"Final receipts dated before their send, in the future or before {earliest_plausible():%Y}: a carrier's clock off. "
         "Reported (WARN, naming them); the messages keep the status their receipts give.",
         lambda r: (
             f"receipt {r['provider']} {r['provider_message_id']} (launch {r['launch_id']}, contact "
@@ -157,42 +176,45 @@ MART_CHECKS: list[tuple[dg.AssetCheckSpec, Check]] = [
     specs=[spec for spec, _ in MART_CHECKS], can_subset=True, name="mart_checks", pool=WAREHOUSE_POOL
 )
 def mart_checks(
-    context: dg.AssetCheckExecutionContext, validator: Validator
+    context: dg.AssetCheckExecutionContext, validator: Validator, settings: WarehouseSettings
 ) -> Iterator[dg.AssetCheckResult]:
     """GX on the marts and audit tables the build wrote, in one step.
 
-    Dagster runs steps one at a time; here, while the GX worker validates one
-    table, the next one is read from DuckDB (one table at a time when GX runs in
-    this process: its context is not made for threads). Meanwhile the file to
-    publish is written beside the published one (`warehouse.publish.stage`):
+    Meanwhile the file to publish is written beside the published one
+    (`warehouse.publish.stage`, in a thread: DuckDB works outside Python's lock):
     publishing then only renames it, and a blocking check that fails removes it.
     """
+    checking = Checking(validator, settings.paths)
     runs = [run for spec, run in MART_CHECKS if spec.key in context.selected_asset_check_keys]
     # the build database is read while no other build writes it
-    with rebuild.lake_turn(resolve_paths().lake), _staging_to_publish(context) as blocked:
-        threads = 2 if validator.in_other_process else 1
-        with ThreadPoolExecutor(threads, thread_name_prefix="mart-checks") as pool:
-            for result in pool.map(lambda run: run(validator), runs):
-                if not result.passed and dg.AssetCheckKey(result.asset_key, result.check_name) in _BLOCKING:
-                    blocked.append(result.check_name)
-                yield result
-        validator.render_soon()  # the run's last suites: their pages render while the marts publish
+    with rebuild.lake_turn(checking.paths.lake), _staging_to_publish(context, settings) as blocked:
+        for run in runs:
+            result = run(checking)
+            if not result.passed and dg.AssetCheckKey(result.asset_key, result.check_name) in _BLOCKING:
+                blocked.append(result.check_name)
+            yield result
 
 
 _BLOCKING = {spec.key for spec, _ in MART_CHECKS if spec.blocking}
 
 
 @contextlib.contextmanager
-def _staging_to_publish(context: dg.AssetCheckExecutionContext) -> Iterator[list[str]]:
+def _staging_to_publish(
+    context: dg.AssetCheckExecutionContext, settings: WarehouseSettings
+) -> Iterator[list[str]]:
     """Stage the file to publish in a thread while the block runs the checks; the block lists the
     blocking checks that failed. Unless it ends with none, the staged file is removed."""
-    paths = resolve_paths()
+    paths = settings.paths
     blocked: list[str] = []
     publishable = False
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as stager:
             staging = (
-                stager.submit(publish.stage, paths.build_db, paths.warehouse) if _publishes(context) else None
+                stager.submit(
+                    publish.stage, paths.build_db, paths.warehouse, settings.publish_storage_version
+                )
+                if _publishes(context)
+                else None
             )
             yield blocked
             if staging is not None and (error := staging.exception()) is not None:

@@ -1,17 +1,16 @@
-"""The resource that runs a run's quality suites: in a GX worker process started with the run."""
+"""The resource that runs a run's quality suites with Great Expectations, in the run's own process."""
 
 from __future__ import annotations
 
-import contextlib
+import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 from pydantic import PrivateAttr
 
-from orchestration.paths import resolve_paths
-from orchestration.quality.validation import Expectation, SuiteResult, run_suite
-from orchestration.quality.worker import SuiteRunner, validating
+from orchestration.quality.validation import Expectation, SuiteResult, Suites
 
 CHECK_ROWS = 1_000_000  # rows one GX validation gets: GX copies its pandas frame once per expectation
 
@@ -40,40 +39,36 @@ def slices(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
 class Validator(dg.ConfigurableResource):
     """Runs the Great Expectations suites behind the asset checks of one run.
 
-    When the run starts, a GX worker process starts too (`orchestration/quality/worker.py`),
-    so that GX imports itself on the other core while the first landing files are read;
-    when the run ends, the Data Docs of every suite it ran are rendered into
-    `<warehouse folder>/data_docs/`.
+    One GX context serves the whole run (GX is imported when the first suite runs);
+    when the run ends, the Data Docs of every suite it ran are rendered into the
+    folder the checks name (`<warehouse folder>/data_docs/`).
     """
 
-    in_worker: bool = True
-    """Run the suites in a worker process (off: in the run's own process)."""
+    _suites: Suites | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(
+        default_factory=threading.Lock
+    )  # a GX context is not made for threads
 
-    _runner: SuiteRunner | None = PrivateAttr(default=None)
-
-    @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Validator]:
-        with validating(resolve_paths().data_docs, in_worker=self.in_worker) as runner:
-            self._runner = runner
-            try:
-                yield self
-            finally:
-                self._runner = None
+    def _for(self, docs_dir: Path) -> Suites:
+        if self._suites is None:
+            self._suites = Suites(docs_dir)
+        return self._suites
 
     def run(
         self,
+        docs_dir: Path,
         name: str,
         frame: pl.DataFrame,
         expectations: list[Expectation],
         id_columns: list[str] | None = None,
     ) -> SuiteResult:
-        """One suite on `frame`; failing rows are named by `id_columns`."""
-        if self._runner is None:  # used outside a run (a test, a script): here, page rendered now
-            return run_suite(name, frame, expectations, resolve_paths().data_docs, id_columns)
-        return self._runner.run(name, frame, expectations, id_columns)
+        """One suite on `frame`; failing rows are named by `id_columns`; its page goes to `docs_dir`."""
+        with self._lock:
+            return self._for(docs_dir).run(name, frame, expectations, id_columns)
 
     def run_sliced(
         self,
+        docs_dir: Path,
         name: str,
         frames: Iterable[pl.DataFrame],
         expectations: list[Expectation],
@@ -83,15 +78,19 @@ class Validator(dg.ConfigurableResource):
         caller; at least one, empty or not): the frames are gathered into slices of `CHECK_ROWS`
         (a validation has a cost of its own, whatever its size), and the slices' results added
         up into one."""
-        results = [self.run(name, part, expectations, id_columns) for part in slices(frames, CHECK_ROWS)]
-        return SuiteResult.merged(results)
+        parts = slices(frames, CHECK_ROWS)
+        return SuiteResult.merged(
+            [self.run(docs_dir, name, part, expectations, id_columns) for part in parts]
+        )
 
-    def render_soon(self) -> None:
-        """Start rendering the pages of the suites run so far (the run's last checks are done)."""
-        if self._runner is not None:
-            self._runner.render_soon()
+    def render(self) -> None:
+        """Render the Data Docs pages of the suites run so far, and their index."""
+        with self._lock:
+            if self._suites is not None:
+                self._suites.render()
 
-    @property
-    def in_other_process(self) -> bool:
-        """Whether suites run elsewhere, so that the caller may read the next frame meanwhile."""
-        return self._runner is not None and self._runner.in_worker
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            self.render()
+        except Exception as exc:  # noqa: BLE001 - the checks are done; the pages are only a view of them
+            context.log.warning(f"Data Docs were not rendered: {type(exc).__name__}: {exc}")

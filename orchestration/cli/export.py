@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import argparse
 
-from orchestration.cli.run import UserError, failure, say, terminal
-from orchestration.paths import resolve_paths
+import dagster as dg
+
+from orchestration.cli.run import (
+    UserError,
+    failure,
+    open_instance,
+    prepare_dbt_project,
+    run_config,
+    say,
+    settings_of,
+    terminal,
+)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    paths = resolve_paths(warehouse=args.warehouse, exports=args.exports)
+    settings = settings_of(warehouse=args.warehouse, exports_dir=args.exports)
+    paths = settings.paths
     if not paths.warehouse.exists():
         raise UserError(f"no published warehouse at {paths.warehouse}: run `sms-warehouse run` first")
-    paths.export_env()
-
-    import dagster as dg
+    prepare_dbt_project(say)
 
     from orchestration.definitions import export_contact_lists
-    from orchestration.instance import dagster_home
 
-    dagster_home()
     config = {"launch_id": args.launch, "campaign_id": args.campaign, "lists": args.list or []}
-    with dg.DagsterInstance.get() as instance, terminal(verbose=False) as fd:
+    with open_instance(settings) as instance, terminal(verbose=False) as fd:
         result = dg.execute_job(
             dg.reconstructable(export_contact_lists),
             instance=instance,
-            run_config={
-                "ops": {"contact_list_export": {"config": config}},
-                "loggers": {"terminal": {"config": {"fd": fd}}},
-            },
+            run_config=run_config(settings, fd, False, {"ops": {"contact_list_export": {"config": config}}}),
             tags={"sms/launched_by": "sms-warehouse export"},
         )
     if not result.success:

@@ -7,14 +7,13 @@ non-zero exit code; `--debug` shows the traceback as well.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
 from orchestration.cli.export import cmd_export
-from orchestration.cli.run import UserError, cmd_run, say
+from orchestration.cli.run import UserError, cmd_run, say, settings_of
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -34,15 +33,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.instance import dagster_home
-    from orchestration.paths import REPO_ROOT, resolve_paths
+    from orchestration.paths import REPO_ROOT
 
-    resolve_paths().export_env()
-    dagster_home()
+    settings = settings_of()
+    home = dagster_home(Path(settings.data_dir))
     bin_dir = str(Path(sys.executable).parent)  # dagster beside this Python, venv activated or not
-    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    # `dagster dev` and the processes it starts get this warehouse's settings as absolute paths (so
+    # that a run launched from the UI works on the same files wherever it runs) and its instance
+    env = {
+        **os.environ,
+        **settings.as_environment(),
+        "DAGSTER_HOME": str(home),
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+    }
     dagster = os.path.join(bin_dir, "dagster")
     workspace = str(REPO_ROOT / "workspace.yaml")
-    os.execv(dagster, [dagster, "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)])
+    os.execve(dagster, [dagster, "dev", "-w", workspace, "-h", args.host, "-p", str(args.port)], env)
     return 0
 
 
@@ -158,21 +164,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The `sms-warehouse` command: `main`, then exit without Python's teardown.
-
-    Python would unload Dagster's, dbt-core's, GX's and Polars' modules one by one
-    after the work is done and reported. Everything that needs closing is closed by
-    then (files, DuckDB connections, helper processes, the Dagster instance), so the
-    process ends as soon as its output is flushed.
-    """
-    from orchestration.gc_tuning import collect_less_often
-
-    collect_less_often()
-    code = main()
-    with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(code)
+    """The `sms-warehouse` command."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from orchestration.paths import Paths, resolve_paths
+import dagster as dg
+
+from orchestration.paths import Paths
 from orchestration.progress import line
+from orchestration.settings import SettingsError, WarehouseSettings, from_environment
 
 
 class UserError(Exception):
@@ -44,9 +47,19 @@ def check_not_locked(db: Path) -> None:
         ) from exc
 
 
-def checked_paths(args: argparse.Namespace) -> Paths:
+def settings_of(**flags: str | None) -> WarehouseSettings:
+    """The settings of this command: the `SMS_*` variables, its flags winning; checked."""
+    try:
+        settings = from_environment(**flags)
+        settings.check()
+    except SettingsError as exc:
+        raise UserError(str(exc)) from exc
+    return settings
+
+
+def checked_paths(settings: WarehouseSettings) -> Paths:
     """The run's paths, once they are known to be usable."""
-    paths = resolve_paths(args.landing, args.lake, args.warehouse, args.exports)
+    paths = settings.paths
     if not paths.landing.is_dir():
         raise UserError(
             f"landing directory {paths.landing} does not exist: pass --landing DIR or set SMS_LANDING_DIR "
@@ -55,6 +68,43 @@ def checked_paths(args: argparse.Namespace) -> Paths:
     check_writable(paths.lake, "lake")
     check_writable(paths.warehouse.parent, "warehouse")
     return paths
+
+
+def open_instance(settings: WarehouseSettings, ephemeral: bool = False) -> dg.DagsterInstance:
+    """The Dagster instance runs are recorded in (`DAGSTER_HOME`), set up when new; or a throwaway one."""
+    from orchestration.instance import dagster_home
+
+    if ephemeral:
+        return dg.DagsterInstance.ephemeral()
+    try:
+        home = dagster_home(Path(settings.data_dir))
+        check_writable(home, "Dagster instance")
+    except (OSError, UserError) as exc:
+        where = os.environ.get("DAGSTER_HOME") or f"{settings.data_dir}/dagster_home"
+        raise UserError(
+            f"DAGSTER_HOME={where} cannot hold the Dagster instance ({exc}): set DAGSTER_HOME to a writable folder"
+        ) from exc
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def prepare_dbt_project(say_line=None) -> None:  # noqa: ANN001 - a function that prints a line
+    """Parse the dbt project when a model changed since it was last parsed (`make setup` parses it;
+    `dagster dev` parses it each time it loads the definitions)."""
+    from orchestration.dbt_cli import project
+
+    if project.manifest_is_stale():
+        if say_line:
+            say_line("dbt: parsing the project (it changed since it was last parsed)")
+        project.parse()
+
+
+def run_config(settings: WarehouseSettings, fd: int, verbose: bool, extra: dict | None = None) -> dict:
+    """A run's config from the command line: its settings and the terminal logger (and `extra`)."""
+    return {
+        **(extra or {}),
+        "resources": {"settings": {"config": settings.model_dump()}},
+        "loggers": {"terminal": {"config": {"fd": fd, "verbose": verbose}}},
+    }
 
 
 @contextlib.contextmanager
@@ -97,54 +147,33 @@ def failure(result) -> str:  # noqa: ANN001 - a Dagster execution result
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    paths = checked_paths(args)
-    paths.export_env()
-    # dagster-dbt echoes dbt's lines, kept in the run's logs: no colour codes in logs and files
-    os.environ.setdefault("DBT_USE_COLORS", "false")
+    settings = settings_of(
+        landing_dir=args.landing, lake_dir=args.lake, warehouse=args.warehouse, exports_dir=args.exports
+    )
+    paths = checked_paths(settings)
     started = time.perf_counter()
     say(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
-
-    from orchestration.dbt_cli import forkserver
-    from orchestration.quality.worker import validating
-
-    # the run's helper processes start first: they import dbt and GX on the other core while this
-    # process imports Dagster and the definitions; the run's resources use them (their blocks nest)
-    with forkserver.running(), validating(paths.data_docs):
-        return _run_the_job(args, paths, started)
-
-
-def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
-    import dagster as dg
+    prepare_dbt_project(say)
 
     from orchestration.assets.landing import arrival_days
     from orchestration.cli import report
     from orchestration.definitions import update_warehouse
-    from orchestration.instance import dagster_home, wait_for_turn
+    from orchestration.instance import wait_for_turn
     from orchestration.jobs import plan_for_instance
 
-    if args.ephemeral:
-        instance = dg.DagsterInstance.ephemeral()
-    else:
-        dagster_home()
-        instance = dg.DagsterInstance.get()
-    with instance:
+    with open_instance(settings, args.ephemeral) as instance:
         wait_for_turn(instance, say)
         check_not_locked(paths.build_db)  # not by a run of ours (none holds it now): by what, then
-        plan = plan_for_instance(instance, full_refresh=args.full_refresh)
+        plan = plan_for_instance(instance, settings, full_refresh=args.full_refresh)
         if plan.new_days:
             instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
         request = plan.request
         say(f"run: {plan.describe()}")
-        run_config = {
-            **request.run_config,
-            "loggers": {"terminal": {"config": {"fd": 0, "verbose": args.verbose}}},
-        }
         with terminal(args.verbose) as fd:
-            run_config["loggers"]["terminal"]["config"]["fd"] = fd
             result = dg.execute_job(
                 dg.reconstructable(update_warehouse),
                 instance=instance,
-                run_config=run_config,
+                run_config=run_config(settings, fd, args.verbose, request.run_config),
                 tags={**request.tags, "sms/launched_by": "sms-warehouse run"},
                 asset_selection=list(request.asset_selection or []),
             )
@@ -173,9 +202,7 @@ def _run_the_job(args: argparse.Namespace, paths: Paths, started: float) -> int:
     for text in report.summary_table(paths.warehouse):
         print(text)
     print(f"\nmarts:  .venv/bin/duckdb -readonly {paths.warehouse}  (schemas marts, audit; Parquet in "
-          f"{paths.warehouse.parent / 'parquet'})")  # fmt: skip
-    print(
-        f"docs:   {paths.warehouse.parent / 'docs' / 'index.html'} (every column), {paths.reports / 'index.html'} (the campaigns)"
-    )
+          f"{paths.parquet})")  # fmt: skip
+    print(f"docs:   {paths.column_docs} (every column), {paths.report} (the campaigns)")
     print("UI:     .venv/bin/sms-warehouse ui   then open http://127.0.0.1:3000")
     return 0

@@ -15,13 +15,17 @@ import polars as pl
 
 from ingestion.feeds import Feed
 from ingestion.ingest import output_schema
-from ingestion.reference import not_sent_reasons, reached_statuses
+from ingestion.phones import E164_PATTERN
+from ingestion.reference import (
+    clock_skew,
+    earliest_plausible,
+    max_duplicate_rate,
+    not_sent_reasons,
+    reached_statuses,
+)
 from orchestration.quality.validation import Expectation, expect
 
-CLOCK_SKEW = dt.timedelta(minutes=10)  # how far ahead of us another clock may run
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-E164 = r"^\+[1-9][0-9]{6,14}$"
-MAX_DUPLICATE_RATE = 0.05
+E164 = f"^{E164_PATTERN}$"
 
 
 def schema_problems(frame: pl.DataFrame, feed: Feed) -> list[str]:
@@ -55,8 +59,8 @@ def lake_rows(feed: Feed, now: dt.datetime) -> list[Expectation]:
                 expect(
                     "ExpectColumnValuesToBeBetween",
                     column=c.name,
-                    min_value=EARLIEST,
-                    max_value=now + CLOCK_SKEW,
+                    min_value=earliest_plausible(),
+                    max_value=now + clock_skew(),
                 )
             )
         if c.kind == "int" and c.min_value is not None:
@@ -81,8 +85,9 @@ def accounting_frame(files: pl.DataFrame) -> pl.DataFrame:
 
 
 def duplicate_rate() -> list[Expectation]:
-    """A warning when a file repeats more than 5% of its rows (a re-delivery, or a producer bug)."""
-    return [expect("ExpectColumnValuesToBeBetween", column="duplicate_rate", max_value=MAX_DUPLICATE_RATE)]
+    """A warning when a file repeats more than `max_duplicate_rate` of its rows (a re-delivery, or
+    a producer bug)."""
+    return [expect("ExpectColumnValuesToBeBetween", column="duplicate_rate", max_value=max_duplicate_rate())]
 
 
 # --- marts -------------------------------------------------------------------------------------------
@@ -142,7 +147,8 @@ where _watermark > ?::timestamptz
 
 
 def contacts_contract(now: dt.datetime) -> list[Expectation]:
-    """E.164 phones, no send from the future or before 2000 (our own platform's clock).
+    """E.164 phones, no send from the future or before the earliest plausible date (our own
+    platform's clock).
 
     The carrier's clock (a final receipt dated before its send, in the future) is reported by
     `audit.suspicious_receipts`, never a reason to hold back every other launch's numbers.
@@ -152,8 +158,8 @@ def contacts_contract(now: dt.datetime) -> list[Expectation]:
         expect(
             "ExpectColumnValuesToBeBetween",
             column="submitted_at",
-            min_value=EARLIEST,
-            max_value=now + CLOCK_SKEW,
+            min_value=earliest_plausible(),
+            max_value=now + clock_skew(),
         ),
     ]
 

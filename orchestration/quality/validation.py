@@ -2,9 +2,8 @@
 
 GX runs on pandas frames: GX over DuckDB through SQLAlchemy is known to break, and
 the frames a run checks fit in memory. GX is imported when a suite first runs (its
-import takes seconds). `Suites` runs suites in this process with one GX context
-and renders their pages when asked; `worker.py` drives one in another process.
-Nothing here knows about Dagster: results are plain `SuiteResult`s.
+import takes seconds). `Suites` runs suites with one GX context and renders their
+pages when asked. Nothing here knows about Dagster: results are plain `SuiteResult`s.
 """
 
 from __future__ import annotations
@@ -142,7 +141,7 @@ class Suites:
         # columns the expectations read, the id columns join the pass that samples failures
         named = narrow(frame, expectations, id_columns)
         rows = frame.height
-        del frame  # in the GX worker, `named` (and the counting pass's view of it) is all that stays
+        del frame  # `named` (and the counting pass's view of it) is all that stays of it here
         passes = (
             ("", {"result_format": "BASIC"}, narrow(named, expectations, None)),
             ("_failing_rows", detailed, named),

@@ -268,11 +268,11 @@ def index_page(launches: list[Launch], generated: dt.datetime) -> str:
     return _page("SMS campaigns", body)
 
 
-def write_report(launches: list[Launch], folder: Path, generated: dt.datetime | None = None) -> Path:
-    """Write every launch's page and the index (last, so that its links always lead somewhere)."""
+def write_report(launches: list[Launch], index: Path, generated: dt.datetime | None = None) -> Path:
+    """Write every launch's page beside `index`, then the index (last, so that its links always
+    lead somewhere)."""
     for launch in launches:
-        write_text_atomically(launch_page(launch), folder / launch.page)
-    index = folder / "index.html"
+        write_text_atomically(launch_page(launch), index.with_name(launch.page))
     write_text_atomically(index_page(launches, generated or dt.datetime.now(dt.UTC)), index)
     return index
 

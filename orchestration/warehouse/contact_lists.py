@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.atomic import replacing, write_text_atomically
+from ingestion.phones import E164_PATTERN
 from ingestion.reference import contact_lists
 
 LISTS = contact_lists()
@@ -34,7 +35,7 @@ ContactList = enum.Enum("ContactList", [(name, name) for name in LISTS], type=st
 STATE_FILE = ".exported.json"
 PREVIEW_ROWS = 5
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_E164 = re.compile(E164_PATTERN)
 
 
 class ExportError(ValueError):

@@ -20,18 +20,17 @@ from ingestion.atomic import write_text_atomically
 from ingestion.feeds import FEEDS
 from ingestion.ingest import landing_partitions, partition_files
 from ingestion.lake import partition_path
-from ingestion.phones import default_region
 
 INGEST_VERSION = "2"  # bump when ingestion changes what it writes, to re-ingest everything
 
 
-def landing_fingerprint(landing: Path, feed: str, day: str) -> str:
+def landing_fingerprint(landing: Path, feed: str, day: str, region: str) -> str:
     """A digest of the partition's files (name, size, mtime), the ingestion version and, for feeds
-    with phone numbers, the default region they were normalised with."""
+    with phone numbers, the default region they are normalised with."""
     stats = [(p.name, p.stat()) for p in partition_files(landing, feed, day)]
     items = [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
-    region = default_region() if FEEDS[feed].phone_columns else None
-    return hashlib.sha256(json.dumps([INGEST_VERSION, region, items]).encode()).hexdigest()[:16]
+    region_used = region if FEEDS[feed].phone_columns else None
+    return hashlib.sha256(json.dumps([INGEST_VERSION, region_used, items]).encode()).hexdigest()[:16]
 
 
 def _marker(lake: Path, feed: str, day: str) -> Path:
@@ -71,10 +70,10 @@ def abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
     return [d for d in unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
 
 
-def changed(lake: Path, landing: Path, feed: str, days: list[str]) -> dict[str, str]:
+def changed(lake: Path, landing: Path, feed: str, days: list[str], region: str) -> dict[str, str]:
     """The days whose landing files are not what the lake holds and has accepted, with their
     fingerprints now (to record once they are ingested and accepted)."""
-    marks = {day: landing_fingerprint(landing, feed, day) for day in days}
+    marks = {day: landing_fingerprint(landing, feed, day, region) for day in days}
     return {day: mark for day, mark in marks.items() if stored(lake, feed, day) != mark}
 
 
@@ -118,7 +117,7 @@ def changed_files(before: dict[str, list[int]], now: dict[str, list[int]]) -> li
     return sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
 
 
-def landing_changes(landing: Path, lake: Path) -> LandingChanges:
+def landing_changes(landing: Path, lake: Path, region: str) -> LandingChanges:
     """Per feed, the arrival days whose landing files changed since the lake accepted them, and the
     failed days whose landing folder was removed (the run lets go of their lake partitions).
 
@@ -127,7 +126,7 @@ def landing_changes(landing: Path, lake: Path) -> LandingChanges:
     """
     days = landing_partitions(landing)
     touched = {
-        feed: sorted([*changed(lake, landing, feed, feed_days), *abandoned(lake, landing, feed)])
+        feed: sorted([*changed(lake, landing, feed, feed_days, region), *abandoned(lake, landing, feed)])
         for feed, feed_days in days.items()
     }
     return LandingChanges(days, {feed: found for feed, found in touched.items() if found})

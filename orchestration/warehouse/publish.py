@@ -21,9 +21,9 @@ the mart checks stage it while GX validates (the file is not published: it waits
 beside the published one under a dot-name), and publishing then only renames it,
 if it was made from the very build database and published file that are there now.
 
-The file is written in a storage format DuckDB 1.x clients read (`storage_version`;
-`SMS_PUBLISH_STORAGE_VERSION`, default `v1.4.0`, `latest` for DuckDB's newest), so
-that BI drivers of the 1.x line open it. Every published table is also written as
+The file is written in a storage format DuckDB 1.x clients read (the setting
+`publish_storage_version`, default `v1.4.0`; `latest` for DuckDB's newest), so that BI
+drivers of the 1.x line open it. Every published table is also written as
 Parquet, `parquet/<schema>/<table>.parquet` beside the file, for tools that do not
 speak DuckDB: `parquet` is a link to one build's folder, replaced atomically at
 commit, so a reader sees one build's tables, never a mix.
@@ -42,6 +42,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.atomic import file_version, put_in_place, write_text_atomically
+from orchestration.paths import parquet_folder
 
 PUBLISHED_SCHEMAS = ("marts", "audit")
 # the table that grows with history: keyed by contact, each row stamped by the build that wrote it
@@ -50,15 +51,9 @@ _FULL_COPY_FROM = 0.5  # share of contacts rewritten from which a full copy is c
 DEFAULT_STORAGE_VERSION = "v1.4.0"  # the oldest format DuckDB 1.x clients (1.4, 1.5) read
 
 
-def storage_version() -> str | None:
-    """The DuckDB storage format of the published file (None: DuckDB's newest)."""
-    version = os.environ.get("SMS_PUBLISH_STORAGE_VERSION", DEFAULT_STORAGE_VERSION)
-    return None if version.lower() == "latest" else version
-
-
-def parquet_link(published: Path) -> Path:
-    """Where readers find the Parquet tables: `parquet/<schema>/<table>.parquet` beside `published`."""
-    return published.parent / "parquet"
+def storage_version(setting: str = DEFAULT_STORAGE_VERSION) -> str | None:
+    """The DuckDB storage format a setting names (None: DuckDB's newest, `latest`)."""
+    return None if setting.strip().lower() == "latest" else setting.strip()
 
 
 def _parquet_builds(published: Path) -> Path:
@@ -70,14 +65,24 @@ def state_path(published: Path) -> Path:
     return published.with_name(published.name + ".state.json")
 
 
-def publish(build_db: Path, published: Path) -> dict[str, int]:
-    """Copy the published schemas of `build_db` into `published`; returns rows per table.
+@dataclass(frozen=True)
+class Published:
+    """What a publish put in place: rows per table, and whether the file was staged beforehand."""
 
-    A file staged from this same build database and published file is put in place
-    as it is; otherwise one is written now.
+    counts: dict[str, int]
+    was_staged: bool
+
+
+def publish(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERSION) -> Published:
+    """Copy the published schemas of `build_db` into `published`, in the DuckDB storage format
+    `storage` names.
+
+    A file staged from this same build database and published file (while the mart checks
+    ran) is put in place as it is; otherwise one is written now.
     """
     staged = take_staged(build_db, published)
-    return commit(staged or stage(build_db, published))
+    counts = commit(staged or stage(build_db, published, storage))
+    return Published(counts, was_staged=staged is not None)
 
 
 @dataclass
@@ -122,15 +127,16 @@ def _made_from(build_db: Path, published: Path) -> dict[str, list[int] | None]:
     }
 
 
-def stage(build_db: Path, published: Path) -> Staged:
-    """Write the next published file beside `published` (see `staged_path`), not in its place."""
+def stage(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERSION) -> Staged:
+    """Write the next published file beside `published` (see `staged_path`), not in its place,
+    in the DuckDB storage format `storage` names."""
     published.parent.mkdir(parents=True, exist_ok=True)
     discard(published)
+    version = storage_version(storage)
     made_from = _made_from(build_db, published)
     state = _state_from(build_db, published)
-    since, changed = _replace_since(build_db, state)
+    since, changed = _replace_since(build_db, state, version)
     path = staged_path(published)
-    version = storage_version()
     parquet = uuid.uuid4().hex[:12]
     try:
         if since is not None:
@@ -190,7 +196,7 @@ def commit(staged: Staged) -> dict[str, int]:
     put_in_place(staged.path, staged.published)
     _receipt(staged.path).unlink(missing_ok=True)
     write_text_atomically(json.dumps(staged.state), state_path(staged.published))
-    link = parquet_link(staged.published)
+    link = parquet_folder(staged.published)
     swap = link.with_name(f".parquet-{staged.parquet}.link")
     swap.unlink(missing_ok=True)
     os.symlink(Path(_parquet_builds(staged.published).name) / staged.parquet, swap)
@@ -226,7 +232,7 @@ def _write_parquet(
 def _remove_parquet_builds(published: Path, keep: str | None) -> None:
     """Remove the Parquet folders of other builds (a reader that opened a file keeps reading it)."""
     builds = _parquet_builds(published)
-    current = os.readlink(parquet_link(published)) if parquet_link(published).is_symlink() else None
+    current = os.readlink(parquet_folder(published)) if parquet_folder(published).is_symlink() else None
     for folder in builds.glob("*") if builds.is_dir() else []:
         if folder.name != keep and (current is None or Path(current).name != folder.name):
             shutil.rmtree(folder, ignore_errors=True)
@@ -257,7 +263,7 @@ def published_watermark(build_db: Path, published: Path) -> str | None:
     return _state_from(build_db, published).get("watermark")
 
 
-def _replace_since(build_db: Path, state: dict) -> tuple[str | None, int | None]:
+def _replace_since(build_db: Path, state: dict, version: str | None) -> tuple[str | None, int | None]:
     """The `_watermark` after which contacts must replace those of the published file (None: copy
     everything), and how many contacts were written after it (None: not known).
 
@@ -265,7 +271,7 @@ def _replace_since(build_db: Path, state: dict) -> tuple[str | None, int | None]
     see `_state_from`), and only worth it when few contacts changed since.
     """
     since = state.get("watermark")
-    if since is None or state.get("storage_version") != storage_version():  # a copy keeps its format
+    if since is None or state.get("storage_version") != version:  # a copy keeps its format
         return None, None
     con = duckdb.connect(str(build_db), read_only=True)
     try:
@@ -282,7 +288,7 @@ def _replace_since(build_db: Path, state: dict) -> tuple[str | None, int | None]
 def _published_parquet(published: Path, state: dict) -> Path | None:
     """The Parquet folder of the build `published` holds, when its `state` names the one the link
     points to (a publish stopped between the two may have left them apart)."""
-    link = parquet_link(published)
+    link = parquet_folder(published)
     named = state.get("parquet")
     if not named or not link.is_symlink() or Path(os.readlink(link)).name != named:
         return None
