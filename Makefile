@@ -1,7 +1,7 @@
 # The two commands of the README, and a few helpers.
 CONTACTS ?= 20000
 
-.PHONY: setup demo test lint ui bench clean
+.PHONY: setup demo test test-fast lint ui bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -11,9 +11,13 @@ demo: setup  ## sample data → lake → marts, published at data/warehouse/sms.
 	.venv/bin/sms-warehouse generate --out data/landing --contacts $(CONTACTS)
 	.venv/bin/sms-warehouse run
 
-test: setup
+test: setup  ## everything, as CI runs it (bash .ci/run)
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -q
+
+test-fast: setup  ## the `unit` tier: no dbt, no Dagster run, no browser (under a minute)
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest -q -m unit
 
 ui: setup
 	.venv/bin/sms-warehouse ui
@@ -22,4 +26,4 @@ bench: setup
 	.venv/bin/python benchmarks/run_benchmark.py --contacts 1000000
 
 clean:
-	rm -rf data .venv dbt_env/.venv dbt_project/target dbt_project/logs
+	rm -rf data .venv dbt_project/target dbt_project/logs

@@ -10,6 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from run_benchmark import phases  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 def test_a_run_is_split_into_its_start_its_plan_its_steps_and_its_end() -> None:
     launched = 100.0  # the process starts; its first event comes 3 s later

@@ -20,6 +20,8 @@ from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import clean_env, jsonl, write_file
 from tests.warehouse import dbt, ingest_all
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 PORTABLE = {"BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "VARCHAR", "DATE", "TIMESTAMP WITH TIME ZONE"}
 

@@ -20,6 +20,8 @@ import pytest
 from tests.dagster_ui import CLI, LOCATION, graphql, running_ui
 from tests.landing_builder import clean_env
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 CHROMIUM = "/usr/bin/chromium"  # Debian's package: .ci/run installs it (apt-get install -y chromium)
 # as the machine's probe starts it: no sandbox as root, nothing that reaches for the network
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -6,11 +6,15 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from orchestration.dbt_cli.arguments import settings_args
 from orchestration.dbt_cli.project import DBT_EXECUTABLE
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.settings import from_environment
 from tests.landing_builder import clean_env
+
+pytestmark = pytest.mark.slow
 
 SETTINGS = "select current_setting('memory_limit') as m, current_setting('temp_directory') as t"
 

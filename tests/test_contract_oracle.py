@@ -12,6 +12,8 @@ from ingestion import generate
 from tests.contract_oracle import Expected, differing_contacts, expected_marts
 from tests.warehouse import Built, build
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", params=[11, 23], ids=lambda seed: f"seed{seed}")
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Built, Expected]:

@@ -23,6 +23,8 @@ from ingestion import phones
 from ingestion.e164_vectorised import decide
 from ingestion.phones import to_e164
 
+pytestmark = pytest.mark.unit
+
 _FORMATTING = re.compile(r"[\s.\-()/\u00a0]")
 
 

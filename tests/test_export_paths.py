@@ -15,6 +15,8 @@ from orchestration.warehouse.contact_lists import (
     safe_component,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("raw", "safe"),

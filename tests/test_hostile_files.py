@@ -64,6 +64,7 @@ def small_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return landing
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_quarantined_and_the_run_goes_on_in_bounded_memory(
     small_landing: Path, tmp_path: Path
 ) -> None:
@@ -99,6 +100,7 @@ print(json.dumps({"kept": result.rows["provider_message_id"].to_list(),
 """
 
 
+@pytest.mark.unit
 def test_a_line_of_gigabytes_is_skipped_to_its_end_in_bounded_memory(tmp_path: Path) -> None:
     """A plain file whose second line is 3 GiB long (a sparse file: no disk used): lines 1 and 3 are
     kept with their numbers, line 2 is quarantined with its length, and the reader stays small."""
@@ -135,6 +137,7 @@ with ingest_partition(landing, "send_logs", sys.argv[3], scratch=lake / "_scratc
 """
 
 
+@pytest.mark.unit
 def test_a_day_larger_than_the_memory_limit_spills_and_its_peak_stays_flat(tmp_path: Path) -> None:
     """Two files of one day, 1.5M and 0.5M send-log rows, the second repeating 250,000 event ids
     of the first: about 300 MB of typed rows against a 64 MB limit. The day spills, keeps each

@@ -14,12 +14,15 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from orchestration.paths import Paths
 from orchestration.settings import WarehouseSettings
 from orchestration.warehouse import rebuild
 from tests.landing_builder import clean_env
 from tests.warehouse import MARTS, read_tables
+
+pytestmark = pytest.mark.slow
 
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 TABLES = (*MARTS, "audit.orphan_receipts", "audit.unattributed_keyword_optouts")

@@ -101,6 +101,8 @@ CONTACTS = """
 select launch_id, contact_id, outcome, not_sent_reason, reached_status, unsubscribed_via_link,
        opted_out_by_keyword
 from marts.fct_launch_contacts order by launch_id, contact_id
+
+pytestmark = pytest.mark.slow
 """
 ORPHANS = "select provider_message_id from audit.orphan_receipts order by 1"
 LATEST_STAMP = "select max(_watermark) from marts.fct_launch_contacts"

@@ -20,6 +20,8 @@ from orchestration.paths import DBT_PROJECT_DIR
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 from tests.warehouse import Built, build
 
+pytestmark = pytest.mark.slow
+
 D1, D2 = "2026-11-03", "2026-11-04"
 T = "2026-11-03T08:00:00Z"  # the default send time
 

@@ -28,6 +28,7 @@ def _e164(memo: phones.PhoneMemo, raw: list[str]) -> list[str | None]:
     return out["phone_e164"].to_list()
 
 
+@pytest.mark.unit
 def test_a_number_is_parsed_once_and_only_new_numbers_are_parsed(parsed: list[str]) -> None:
     memo = phones.PhoneMemo("FR")
     assert _e164(memo, ["06 12 34 56 78", "0612345678", "bogus"]) == ["+33612345678", "+33612345678", None]
@@ -42,6 +43,7 @@ def test_a_number_is_parsed_once_and_only_new_numbers_are_parsed(parsed: list[st
     assert parsed == ["+447400123456"]
 
 
+@pytest.mark.unit
 def test_the_saved_memo_answers_the_next_run(tmp_path: Path, parsed: list[str]) -> None:
     path = tmp_path / "_phones" / "region=FR.parquet"
     first = phones.PhoneMemo("FR", path)
@@ -56,6 +58,7 @@ def test_the_saved_memo_answers_the_next_run(tmp_path: Path, parsed: list[str]) 
     assert path.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.unit
 def test_two_memos_saving_the_same_file_keep_what_each_learnt(tmp_path: Path, parsed: list[str]) -> None:
     """Two feeds' memos loaded from one file; each saves what it learnt, neither loses the other's."""
     path = tmp_path / "region=FR.parquet"

@@ -13,6 +13,8 @@ import pytest
 from orchestration.paths import parquet_folder
 from orchestration.warehouse import publish as pub
 
+pytestmark = pytest.mark.unit
+
 OLD, NEW = "2026-11-01 10:00:00+00", "2026-11-02 10:00:00+00"
 
 

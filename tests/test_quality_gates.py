@@ -20,6 +20,7 @@ from tests.landing_builder import clean_env, jsonl, send_logs_csv, write_file
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
 
+@pytest.mark.unit
 def test_marts_contract_names_the_launch_missing_a_status_row(tmp_path: Path) -> None:
     """A launch without a row for each reason and status would pass the dbt tests (the sums hold with a
     zero left out): the GX suite names it. The sums and the grain themselves are dbt tests."""
@@ -46,6 +47,7 @@ def test_marts_contract_names_the_launch_missing_a_status_row(tmp_path: Path) ->
     assert [row["launch_id"] for row in declared.failures[0].sample] == ["L2"]
 
 
+@pytest.mark.unit
 def test_contacts_suite_names_failing_contacts_by_ids_it_does_not_check() -> None:
     """The ids are not read by any expectation (they join only the pass that samples failures)."""
     sent = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.UTC)
@@ -65,6 +67,7 @@ def test_contacts_suite_names_failing_contacts_by_ids_it_does_not_check() -> Non
     assert [(row["launch_id"], row["contact_id"]) for row in failure.sample] == [("L1", "c2")]
 
 
+@pytest.mark.unit
 def test_lake_suite_catches_future_times_bad_enums_and_non_e164_phones(tmp_path: Path) -> None:
     write_file(tmp_path, "send_logs", "2026-11-03", "s.csv", send_logs_csv([
         "e1,2026-11-03T08:00:00Z,L1,C1,c1,0612345678,,accepted,p,m1,1",
@@ -91,6 +94,7 @@ def test_lake_suite_catches_future_times_bad_enums_and_non_e164_phones(tmp_path:
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 
 
+@pytest.mark.slow
 def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) -> None:
     """A send time years in the future passes ingestion's types but fails the lake expectations."""
     landing = tmp_path / "landing"
@@ -122,6 +126,7 @@ def test_a_blocking_failure_stops_the_run_and_publishes_nothing(tmp_path: Path) 
     con.close()
 
 
+@pytest.mark.slow
 def test_a_failing_mart_check_publishes_nothing(tmp_path: Path) -> None:
     """A contact with a phone that is not E.164 in the build (as a faulty model would leave it):
     the marts build, the blocking contacts check fails, and the published warehouse is not
@@ -175,6 +180,7 @@ FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path, fault: str) -> None:
     """The contacts' dbt tests (not repeated in GX): when one fails, the build fails and the
@@ -217,6 +223,7 @@ def test_a_failing_dbt_test_publishes_nothing(tmp_path: Path, fault: str) -> Non
     con.close()
 
 
+@pytest.mark.unit
 def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,6 +257,7 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
     assert in_slices == (False, ["lake_send_logs: expect_column_values_to_be_between(logged_at) on 2 rows"])
 
 
+@pytest.mark.unit
 def test_checked_rows_are_gathered_into_slices_in_order() -> None:
     """Partitions of 3, 0, 5 and 1 rows checked 4 at a time: three validations, not four, the rows
     in their order; no rows at all is still one (empty) validation, so the suite's columns are seen."""

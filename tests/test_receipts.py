@@ -19,6 +19,8 @@ import pytest
 
 from tests.landing_builder import clean_env, jsonl, send_logs_csv, write_file
 
+pytestmark = pytest.mark.slow
+
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 DAY, SENT = "2026-11-03", "2026-11-03T08:00:00Z"
 

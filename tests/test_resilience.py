@@ -13,6 +13,8 @@ import pytest
 from tests.landing_builder import clean_env
 from tests.warehouse import read_tables
 
+pytestmark = pytest.mark.slow
+
 CLI = str(Path(sys.executable).with_name("sms-warehouse"))
 
 

@@ -13,6 +13,8 @@ from ingestion.smpp import parse_receipts
 from ingestion.textfiles import split_lines
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
+pytestmark = pytest.mark.unit
+
 DAY = "2026-11-03"
 
 

@@ -16,6 +16,8 @@ from ingestion.ingest import ingest_partition
 from ingestion.spill import parse_size
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
+pytestmark = pytest.mark.unit
+
 DAY = "2026-11-03"
 
 

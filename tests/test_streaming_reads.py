@@ -17,6 +17,8 @@ from ingestion import generate, parquet_file, textfiles
 from ingestion.ingest import ingest_partition
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
+pytestmark = pytest.mark.unit
+
 DAY = "2026-11-03"
 SENDS = [
     f"e{i},2026-11-03T08:00:0{i % 10}Z,L1,C1,c{i},061234567{i % 10},,accepted,p,m{i},1" for i in range(1, 13)

@@ -12,6 +12,8 @@ import pytest
 from tests.dagster_ui import CLI, graphql, running_ui
 from tests.landing_builder import clean_env
 
+pytestmark = pytest.mark.slow
+
 ASSETS = """{ assetNodes { assetKey { path } groupName isMaterializable
     assetMaterializations(limit: 1) { runId }
     assetChecksOrError { __typename ... on AssetChecks { checks {
