@@ -37,7 +37,15 @@ ENV_VARS = {
     "publish_storage_version": "SMS_PUBLISH_STORAGE_VERSION",
 }
 INTEGER_FIELDS = ("dbt_threads",)
-PATH_FIELDS = ("data_dir", "landing_dir", "lake_dir", "warehouse", "exports_dir", "reports_dir", "duckdb_temp_dir")
+PATH_FIELDS = (
+    "data_dir",
+    "landing_dir",
+    "lake_dir",
+    "warehouse",
+    "exports_dir",
+    "reports_dir",
+    "duckdb_temp_dir",
+)
 
 
 class SettingsError(ValueError):

@@ -84,3 +84,23 @@ def test_the_ui_groups_assets_by_layer(ui: tuple[int, str]) -> None:
     port, _ = ui
     groups = {n["groupName"] for n in graphql(port, ASSETS)["assetNodes"] if n["isMaterializable"]}
     assert groups == {"landing", "reference", "staging", "intermediate", "marts", "audit", "published"}
+
+
+MODEL_METADATA = """query ($path: [String!]!) { assetOrError(assetKey: {path: $path}) { ... on Asset {
+    assetMaterializations(limit: 1) { metadataEntries { label
+        ... on IntMetadataEntry { intValue }
+        ... on TableSchemaMetadataEntry { schema { columns { name type } } } } } } } }"""
+
+
+def test_each_dbt_model_shows_its_rows_and_its_columns_after_the_run(ui: tuple[int, str]) -> None:
+    """dagster-dbt's row counts and columns, fetched from the build database after the (full) build."""
+    port, _ = ui
+    answer = graphql(port, MODEL_METADATA, {"path": ["marts", "fct_launch_contacts"]})
+    [materialization] = answer["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    columns = {c["name"]: c["type"] for c in entries["dagster/column_schema"]["schema"]["columns"]}
+    assert columns["phone_e164"].upper().startswith("CHARACTER VARYING")  # dbt's name for varchar
+    assert columns["segments"].upper() == "INTEGER" and columns["unsubscribed_via_link"].upper() == "BOOLEAN"
+    assert columns["submitted_at"].upper() == "TIMESTAMP WITH TIME ZONE"
+    assert "_watermark" in columns and len(columns) == 15  # the build's table, its bookkeeping column too
+    assert entries["dagster/row_count"]["intValue"] == 1500  # the generated launch-list rows
