@@ -81,6 +81,9 @@ def warehouse_models(
         )
         rebuild.begin_build(paths)
         invocation = dbt.cli(args, context=context, target_path=paths.dbt_target)
+        # wait for dbt with a blocking read of its output: the row counts wait for it to release
+        # DuckDB's file anyway, and streaming meanwhile would poll in a loop that takes a core from dbt
+        invocation.is_successful()
         events = invocation.stream().fetch_row_counts()
         if why:  # the columns change only with the dbt project, which makes the build a full one
             events = events.fetch_column_metadata(with_column_lineage=False)
