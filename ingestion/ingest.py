@@ -1,7 +1,11 @@
-"""Ingest one arrival-day partition of one feed: read every file, type, normalise, de-duplicate.
+"""Ingest one landing file: read it, type it, normalise its phones, de-duplicate it, account for it.
 
-Pure functions over files: nothing here knows about Dagster or the warehouse.
-Per file, rows read = rows kept + duplicates + rows quarantined.
+Pure functions over files: nothing here knows about Dagster or the warehouse. The
+file is the unit: its rows go to the lake as one part of their arrival day, so one
+file's damage never stops another, and a file added to a day is ingested alone. Per
+file, rows read = rows kept + duplicates (repeats within the file) + rows
+quarantined. A row repeated in another file (a file re-delivered under a new name)
+is kept in that file's part too: the marts count it once, as they do across days.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from ingestion.feeds import FEEDS, Feed
+from ingestion.landing import survey
 from ingestion.parquet_file import ParquetBatches
 from ingestion.parse_text import CsvParser, parse_jsonl
 from ingestion.phones import PhoneMemo
@@ -49,28 +54,32 @@ _SUFFIXES = {
 
 
 @dataclass
-class PartitionResult:
-    """What one partition yields: typed rows, quarantined rows, and per-file accounting.
+class FileResult:
+    """What one landing file yields: typed rows, quarantined rows, and its accounting (one row).
 
-    `rows` is a frame in memory, or, for a partition that spilled past the memory limit,
-    a lazy scan of scratch files that `close()` removes: use the result as a context
+    `rows` is a frame in memory, or, for a file that spilled past the memory limit, a
+    lazy scan of scratch files that `close()` removes: use the result as a context
     manager (or call `close()`) once its rows are written.
     """
 
     rows: pl.DataFrame | pl.LazyFrame
     quarantine: pl.DataFrame
-    files: pl.DataFrame
+    accounting: pl.DataFrame
     _spill: SpillingRows | None = None
 
     @property
     def rows_kept(self) -> int:
-        return int(self.files["rows_kept"].sum())
+        return int(self.accounting["rows_kept"].sum())
+
+    @property
+    def file_error(self) -> str | None:
+        return self.accounting["file_error"][0]
 
     def close(self) -> None:
         if self._spill is not None:
             self._spill.close()
 
-    def __enter__(self) -> PartitionResult:
+    def __enter__(self) -> FileResult:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -86,32 +95,7 @@ class _FileRead:
     rejects: list[Reject] = field(default_factory=list)  # lines that never became a row
     rows_read: int = 0
     error: str | None = None
-
-
-def partition_files(landing: Path, feed: str, day: str) -> list[Path]:
-    """The finished files of one partition (producers' `.tmp` files are not ready yet)."""
-    folder = landing / feed / f"date={day}"
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.endswith(".tmp") and not p.name.startswith(".")
-    )
-
-
-def landing_partitions(landing: Path) -> dict[str, list[str]]:
-    """Arrival days present in the landing zone, per feed."""
-    out: dict[str, list[str]] = {}
-    for feed in FEEDS:
-        root = landing / feed
-        days = (
-            sorted(p.name.removeprefix("date=") for p in root.glob("date=*") if p.is_dir())
-            if root.is_dir()
-            else []
-        )
-        out[feed] = days
-    return out
+    at_line: int | None = None  # the first line of the batch being read
 
 
 def _format_of(feed: Feed, path: Path) -> str | None:
@@ -131,6 +115,7 @@ def _string_batches(feed: Feed, fmt: str, path: Path, read: _FileRead) -> Iterat
         return
     csv_rows = CsvParser(columns) if fmt == "csv" else None
     for lines in iter_lines(path):
+        read.at_line = int(lines.frame["_line"][0]) if lines.frame.height else read.at_line
         read.rows_read += lines.frame.height + len(lines.rejects)
         frame, rejects = csv_rows.parse(lines) if csv_rows else parse_jsonl(lines, columns)
         read.rejects += lines.rejects + rejects
@@ -141,25 +126,24 @@ def _string_batches(feed: Feed, fmt: str, path: Path, read: _FileRead) -> Iterat
         read.error = "; ".join(e for e in (read.error, csv_rows.missing or csv_rows.warning) if e) or None
 
 
-def _read_file(feed: Feed, path: Path, name: str, good: SpillingRows) -> _FileRead:
-    """Read, type and validate one file, batch by batch, handing its good rows to `good`."""
-    read = _FileRead(name)
+def _read_file(feed: Feed, path: Path, read: _FileRead, good: SpillingRows) -> None:
+    """Read, type and validate one file, batch by batch, handing its good rows to `good` and
+    what it learns (bad rows, counts, a file error) to `read`."""
     fmt = _format_of(feed, path)
     if fmt is None:
         allowed = ", ".join(s for f in feed.formats for s in _SUFFIXES[f])
         read.error = f"unsupported file type for {feed.name} (expected {allowed})"
-        return read
+        return
     for strings in _string_batches(feed, fmt, path, read):
         if not strings.height:
             continue
-        strings = strings.with_columns(pl.lit(name).alias("_source_file"))
+        strings = strings.with_columns(pl.lit(read.name).alias("_source_file"))
         if feed.name == "dlrs":
             strings = parse_receipts(strings).drop("receipt")
         typed, bad = validate(strings, feed)  # typed columns + _line + _source_file
         good.add(typed)
         if bad.height:
             read.bad.append(bad)
-    return read
 
 
 def output_schema(feed: Feed) -> dict[str, pl.DataType]:
@@ -175,39 +159,96 @@ def output_schema(feed: Feed) -> dict[str, pl.DataType]:
     }
 
 
-def ingest_partition(
-    landing: Path,
+def ingest_file(
+    path: Path,
     feed_name: str,
     day: str,
     phones: PhoneMemo | None = None,
     ingested_at: dt.datetime | None = None,
     scratch: Path | None = None,
     memory_limit: int = DEFAULT_LIMIT,
-) -> PartitionResult:
-    """Read, type, de-duplicate and normalise every file of `<landing>/<feed>/date=<day>/`.
+) -> FileResult:
+    """Read, type, de-duplicate and normalise one landing file of `<feed>/date=<day>/`.
 
-    `phones` memoises E.164 answers across partitions and runs; by default a fresh
-    one for the default region. Every row is stamped `_ingested_at` (default: now),
-    which is how the dbt models find the rows that are new since their last build.
-    Past `memory_limit` bytes of typed rows the partition spills to a folder under
-    `scratch` (default: the system's temporary folder), see `ingestion.spill`.
+    `phones` memoises E.164 answers across files and runs; by default a fresh one for
+    the default region. Every row is stamped `_ingested_at` (default: now), which is how
+    the dbt models find the rows that are new since their last build. Past
+    `memory_limit` bytes of typed rows the file spills to a folder under `scratch`
+    (default: the system's temporary folder), see `ingestion.spill`.
+
+    Nothing a file holds stops the run: bad rows are quarantined one by one, a damaged
+    gzip keeps the lines before the damage, and any other failure (an I/O error, a file
+    gone since it was listed) quarantines the whole file with the error and the line it
+    was read at; its accounting says so.
     """
     feed = FEEDS[feed_name]
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
     arrival = dt.date.fromisoformat(day)
+    name = f"{feed_name}/date={day}/{path.name}"
     good = SpillingRows(feed.dedup_key, memory_limit, scratch)
+    read = _FileRead(name)
     try:
-        reads = [
-            _read_file(feed, p, f"{feed_name}/date={day}/{p.name}", good)
-            for p in partition_files(landing, feed_name, day)
-        ]
+        _read_file(feed, path, read, good)
         rows, kept, duplicates = _first_rows(feed, good, arrival, ingested_at, phones)
-    except BaseException:
+    except Exception as exc:  # noqa: BLE001 - whatever it is, it is this file's, not the run's
         good.close()
-        raise
-    quarantine = _quarantine(feed_name, arrival, reads)
-    files = _accounting(feed_name, arrival, reads, kept, duplicates, quarantine)
-    return PartitionResult(rows, quarantine, files, good)
+        return _unreadable(feed, arrival, read, exc)
+    quarantine = _quarantine(feed_name, arrival, read)
+    accounting = _accounting(feed_name, arrival, read, kept, duplicates, quarantine)
+    return FileResult(rows, quarantine, accounting, good)
+
+
+def _unreadable(feed: Feed, arrival: dt.date, read: _FileRead, exc: Exception) -> FileResult:
+    """A file that failed as it was read: quarantined whole, the failure its file error."""
+    where = f" at line {read.at_line:,}" if read.at_line else ""
+    why = f"could not be read{where} ({type(exc).__name__}: {exc})"
+    quarantine = pl.DataFrame(
+        [(feed.name, arrival, read.name, None, why, None)], schema=QUARANTINE_SCHEMA, orient="row"
+    )
+    accounting = pl.DataFrame(
+        [(feed.name, arrival, read.name, 0, 0, 0, 0, why)], schema=FILES_SCHEMA, orient="row"
+    )
+    return FileResult(pl.DataFrame(schema=output_schema(feed)), quarantine, accounting)
+
+
+@dataclass
+class PartitionResult:
+    """Every file of one arrival day, each ingested on its own (`ingest_file`), gathered."""
+
+    results: list[FileResult]
+
+    @property
+    def rows(self) -> pl.DataFrame:
+        """Every file's rows, one after the other (in the order of the files' names)."""
+        return pl.concat([r.rows.lazy() for r in self.results]).collect() if self.results else pl.DataFrame()
+
+    @property
+    def quarantine(self) -> pl.DataFrame:
+        return pl.concat([pl.DataFrame(schema=QUARANTINE_SCHEMA), *(r.quarantine for r in self.results)])
+
+    @property
+    def files(self) -> pl.DataFrame:
+        """The files' accounting, one row each."""
+        return pl.concat([pl.DataFrame(schema=FILES_SCHEMA), *(r.accounting for r in self.results)])
+
+    def close(self) -> None:
+        for result in self.results:
+            result.close()
+
+    def __enter__(self) -> PartitionResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ingest_partition(
+    landing: Path, feed_name: str, day: str, phones: PhoneMemo | None = None, **options: object
+) -> PartitionResult:
+    """Every file the landing zone holds for one feed and arrival day, each through `ingest_file`
+    (with the same `options`)."""
+    files = survey(landing).files_of(feed_name, day)
+    return PartitionResult([ingest_file(f.path, feed_name, day, phones, **options) for f in files])  # type: ignore[arg-type]
 
 
 def _first_rows(
@@ -217,7 +258,7 @@ def _first_rows(
     ingested_at: dt.datetime,
     phones: PhoneMemo | None,
 ) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame, pl.DataFrame]:
-    """The partition's rows, first of each key, in the lake's shape; rows kept and lost per file."""
+    """The file's rows, first of each key, in the lake's shape; rows kept and lost."""
     schema = output_schema(feed)
     counts_kept, duplicates = [], list(good.duplicates)
     for group in good.groups():
@@ -236,7 +277,7 @@ def _first_rows(
             pl.lit(ingested_at).alias("_ingested_at"),
         ).cast(schema)  # type: ignore[arg-type]
         counts_kept.append(rows.group_by("_source_file").len("rows_kept"))
-        good.keep(rows)  # a spilled partition's groups go back to disk as soon as they are done
+        good.keep(rows)  # a spilled file's groups go back to disk as soon as they are done
     kept_schema = {"_source_file": pl.String, "rows_kept": pl.UInt32}
     return good.kept(schema), _per_file(counts_kept, kept_schema), _per_file(duplicates, DUPLICATES_SCHEMA)
 
@@ -246,12 +287,12 @@ def _per_file(counts: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.
     return pl.concat([pl.DataFrame(schema=schema), *counts]).group_by("_source_file").sum()
 
 
-def _quarantine(feed_name: str, arrival: dt.date, reads: list[_FileRead]) -> pl.DataFrame:
-    """Every line that did not become a row, and every file-level problem (an entry without a line)."""
-    rejected = [(r.name, ln, reason, raw) for r in reads for ln, raw, reason in r.rejects]
-    rejected += [(r.name, None, r.error, None) for r in reads if r.error]
+def _quarantine(feed_name: str, arrival: dt.date, read: _FileRead) -> pl.DataFrame:
+    """Every line that did not become a row, and the file-level problem if any (an entry without a line)."""
+    rejected = [(read.name, ln, reason, raw) for ln, raw, reason in read.rejects]
+    rejected += [(read.name, None, read.error, None)] if read.error else []
     quarantine_parts = [pl.DataFrame(rejected, schema=_REJECT_SCHEMA, orient="row")]
-    for bad in (b for r in reads for b in r.bad):
+    for bad in read.bad:
         quarantine_parts.append(
             bad.select(
                 pl.col("_source_file").alias("file"),
@@ -274,20 +315,16 @@ def _quarantine(feed_name: str, arrival: dt.date, reads: list[_FileRead]) -> pl.
 def _accounting(
     feed_name: str,
     arrival: dt.date,
-    reads: list[_FileRead],
+    read: _FileRead,
     kept: pl.DataFrame,
     duplicates: pl.DataFrame,
     quarantine: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Per file: rows read = rows kept + duplicates + quarantined, and any file-level error."""
+    """The file's row: rows read = rows kept + duplicates + quarantined, and its file-level error."""
     rejected = quarantine.filter(pl.col("line").is_not_null()).group_by("file").len("quarantined")
     return (
         pl.DataFrame(
-            {
-                "file": [r.name for r in reads],
-                "rows_read": [r.rows_read for r in reads],
-                "file_error": [r.error for r in reads],
-            },
+            {"file": [read.name], "rows_read": [read.rows_read], "file_error": [read.error]},
             schema={"file": pl.String, "rows_read": pl.Int64, "file_error": pl.String},
         )
         .join(kept.rename({"_source_file": "file"}), on="file", how="left")

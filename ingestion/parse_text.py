@@ -39,8 +39,12 @@ class CsvParser:
         self.header_lines = 0
 
     def _read_header(self, line: int, text: str) -> None:
-        self.header = [h.strip().lower() for h in next(csv.reader([text]))]
         self.header_lines = 1
+        fields, error = _csv_fields(text)
+        if error:
+            self.header, self.missing = [], f"header (line {line}) is not a CSV line ({error})"
+            return
+        self.header = [h.strip().lower() for h in fields]
         missing = [c for c in self.columns if c not in self.header]
         if missing:
             self.missing = f"header (line {line}) lacks column(s) {', '.join(missing)}"
@@ -61,20 +65,31 @@ class CsvParser:
                 (ln, t[:RAW_KEEP_CHARS], self.missing) for ln, t in body.iter_rows()
             ]
         header, n = self.header, len(self.header)
-        quoted = body.filter(pl.col("_text").str.contains('"', literal=True))
-        plain = body.filter(~pl.col("_text").str.contains('"', literal=True))
+        # quotes (or a carriage return inside a line) need Python's CSV reader, a line at a time
+        tricky = pl.col("_text").str.contains('["\r]')
+        quoted, plain = body.filter(tricky), body.filter(~tricky)
         fields = plain.with_columns(pl.col("_text").str.split(",").alias("_fields"))
+        rejects: list[Reject] = []
         if quoted.height:
-            parsed = [next(csv.reader([t])) for t in quoted["_text"]]
+            parsed, kept = [], []
+            for ln, text in quoted.iter_rows():
+                found, error = _csv_fields(text)
+                if error:
+                    rejects.append((ln, text[:RAW_KEEP_CHARS], f"not a CSV line ({error})"))
+                else:
+                    parsed.append(found)
+                    kept.append(ln)
+            quoted = quoted.filter(pl.col("_line").is_in(kept))
             fields = pl.concat(
                 [fields, quoted.with_columns(pl.Series("_fields", parsed, dtype=pl.List(pl.String)))]
             ).sort("_line")
         counts = pl.col("_fields").list.len()
         bad = fields.filter(counts != n)
-        rejects = [
+        rejects += [
             (ln, t[:RAW_KEEP_CHARS], f"expected {n} fields as in the header, found {len(f)}")
             for ln, t, f in bad.select("_line", "_text", "_fields").iter_rows()
         ]
+        rejects.sort(key=lambda reject: reject[0] or 0)
         good = fields.filter(counts == n)
         out = good.select(
             "_line",
@@ -82,6 +97,21 @@ class CsvParser:
             *[pl.col("_fields").list.get(header.index(c)).str.strip_chars().alias(c) for c in self.columns],
         )
         return out, rejects
+
+
+def _csv_fields(text: str) -> tuple[list[str], str | None]:
+    """The fields of one CSV line, or why it is not one (a carriage return alone inside an
+    unquoted field, an unclosed quote: what Python's CSV reader refuses)."""
+    try:
+        rows = list(csv.reader([text], strict=True))
+    except csv.Error as exc:
+        message = str(exc).split(" - ")[0]  # Python's advice on opening files does not apply here
+        if "new-line character" in message:
+            message = "a carriage return inside an unquoted field"
+        return [], message
+    if len(rows) != 1:
+        return [], f"{len(rows)} records in one line"
+    return rows[0], None
 
 
 def _scalar_text(value: object) -> str | None:

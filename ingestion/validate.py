@@ -61,6 +61,17 @@ def _parse_canonical(text: pl.Expr) -> pl.Expr:
     return utc_time.dt.replace_time_zone("UTC")
 
 
+# an integer as producers write it: digits, perhaps a sign, perhaps a zero fraction (`1.0`, as a
+# spreadsheet or a Parquet double writes 1); any other fraction is not an integer
+_INTEGRAL = r"^[+-]?[0-9]+(?:\.0*)?$"
+
+
+def parse_integer(text: pl.Expr) -> pl.Expr:
+    """Integer text to Int64 (`1`, `+1`, `1.0`, `1.` alike); anything else, or out of range, to null."""
+    digits = text.str.replace(r"\.0*$", "")
+    return pl.when(text.str.contains(_INTEGRAL)).then(digits.cast(pl.Int64, strict=False))
+
+
 def _text(name: str) -> pl.Expr:
     """A column's text, stripped, blank as null (made once per column: each use would redo it)."""
     return pl.col(f"__text_{name}")
@@ -71,7 +82,7 @@ def _typed(column: Column) -> pl.Expr:
     if column.kind == "timestamp":
         return parse_timestamp(text)
     if column.kind == "int":
-        return text.cast(pl.Int64, strict=False)
+        return parse_integer(text)
     if column.kind == "enum":
         return text.str.to_lowercase() if column.values[0].islower() else text.str.to_uppercase()
     return text

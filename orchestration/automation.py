@@ -13,9 +13,10 @@ import json
 
 import dagster as dg
 
+from ingestion.landing import survey
 from orchestration.assets.landing import arrival_days
 from orchestration.instance import release_dead_runs
-from orchestration.jobs import plan_for_instance, warehouse_job
+from orchestration.jobs import apply_partitions, plan_for_instance, warehouse_job
 from orchestration.settings import WarehouseSettings
 from orchestration.warehouse.landing_changes import changed_files, landing_files
 
@@ -41,7 +42,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: WarehouseSetti
     file is never read, the renamed file is."""
     release_dead_runs(context.instance, context.log.warning)  # a killed run must not hold the queue
     paths = settings.paths
-    files = landing_files(paths.landing) if paths.landing.is_dir() else {}
+    files = landing_files(survey(paths.landing)) if paths.landing.is_dir() else {}
     before = json.loads(context.cursor) if context.cursor else {}
     changed = changed_files(before, files)
     cursor = json.dumps(files, sort_keys=True)
@@ -53,11 +54,11 @@ def landing_sensor(context: dg.SensorEvaluationContext, settings: WarehouseSetti
             skip_reason=f"{len(changed)} file(s) changed, all already ingested", cursor=cursor
         )
     context.log.info(f"{len(changed)} landing file(s) changed; run: {plan.describe()}")
-    return dg.SensorResult(
-        run_requests=[plan.request],
-        dynamic_partitions_requests=[arrival_days.build_add_request(plan.new_days)] if plan.new_days else [],
-        cursor=cursor,
-    )
+    for problem in plan.not_read:
+        context.log.warning(f"not read: {problem}")
+    partitions = [arrival_days.build_add_request(plan.new_days)] if plan.new_days else []
+    partitions += [arrival_days.build_delete_request(plan.not_days)] if plan.not_days else []
+    return dg.SensorResult(run_requests=[plan.request], dynamic_partitions_requests=partitions, cursor=cursor)
 
 
 @dg.schedule(
@@ -70,6 +71,5 @@ def nightly_update(context: dg.ScheduleEvaluationContext, settings: WarehouseSet
     """Every night, a safety net for the sensor: ingest what landed and was not ingested (a failed
     day whose files did not change since, say), build and publish."""
     plan = plan_for_instance(context.instance, settings)
-    if plan.new_days:
-        context.instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
+    apply_partitions(context.instance, plan)
     return plan.request

@@ -1,7 +1,7 @@
 """The warehouse's Dagster definitions: what the UI, the daemon and `sms-warehouse run` all load.
 
-landing feeds (daily arrival partitions) → dbt models (tests as checks) → mart
-checks → published warehouse; the contact-list export beside it. Every run goes
+landing zone → landing feeds (daily arrival partitions) → dbt models (tests as checks)
+→ mart checks → published warehouse; the contact-list export beside it. Every run goes
 through the in-process executor: a run's steps follow one another in one process.
 The resources: `settings` (folders and knobs from the `SMS_*` variables), `dbt`
 (dagster-dbt's resource as shipped) and `validator` (Great Expectations).
@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.contact_lists import contact_list_export
 from orchestration.assets.docs import warehouse_docs
-from orchestration.assets.landing import landing_feeds
+from orchestration.assets.landing import landing_feeds, landing_zone
 from orchestration.assets.models import warehouse_models
 from orchestration.assets.published import published_warehouse
 from orchestration.assets.reports import campaign_report
@@ -28,6 +28,7 @@ from orchestration.settings import resource_from_environment
 
 defs = dg.Definitions(
     assets=[
+        landing_zone,
         landing_feeds,
         warehouse_models,
         published_warehouse,

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ingestion.landing import survey
 from orchestration.automation import landing_sensor, nightly_update
 from orchestration.jobs import BUILD_KEYS, RANGE_END, RANGE_START
 from orchestration.settings import WarehouseSettings
@@ -35,7 +36,7 @@ def _settings(landing: Path) -> WarehouseSettings:
 def test_landing_files_leave_out_what_producers_are_still_writing(landing: Path) -> None:
     write_file(landing, "dlrs", "2026-11-04", "d.jsonl.tmp", jsonl([RECEIPT]))  # not renamed yet
     write_file(landing, "dlrs", "2026-11-04", ".d.jsonl", jsonl([RECEIPT]))  # a hidden work file
-    found = landing_files(landing)
+    found = landing_files(survey(landing))
     assert list(found) == ["send_logs/date=2026-11-03/s.csv"]
     size, mtime_ns = found["send_logs/date=2026-11-03/s.csv"]
     assert size == (landing / "send_logs/date=2026-11-03/s.csv").stat().st_size and mtime_ns > 0
@@ -83,7 +84,10 @@ def test_the_sensor_asks_for_one_run_per_change_set(landing: Path) -> None:
 
 def test_the_nightly_schedule_asks_for_what_the_lake_has_not_accepted(landing: Path) -> None:
     with dg.instance_for_test() as instance:
-        request = nightly_update(dg.build_schedule_context(instance=instance), settings=_settings(landing))
+        with dg.build_schedule_context(
+            instance=instance, resources={"settings": _settings(landing)}
+        ) as context:
+            request = nightly_update(context)
         assert request.asset_selection == [dg.AssetKey("send_logs"), *BUILD_KEYS]
         assert instance.get_dynamic_partitions("arrival_day") == ["2026-11-03"]
 

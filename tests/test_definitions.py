@@ -7,9 +7,10 @@ from pathlib import Path
 import dagster as dg
 
 from ingestion.feeds import FEEDS
+from ingestion.landing import LandingFile, Survey
 from orchestration.dbt_cli.arguments import UNCHANGED_IN_INCREMENTAL_BUILDS, UNIT_TESTS, build_args
 from orchestration.jobs import BUILD_KEYS, RANGE_END, RANGE_START, WAREHOUSE_JOB, plan_run
-from orchestration.warehouse.landing_changes import LandingChanges
+from orchestration.warehouse.landing_changes import DayChanges, LandingChanges
 
 
 def test_assets_and_checks_grouped_by_layer() -> None:
@@ -61,7 +62,19 @@ def test_one_job_builds_everything_but_the_exports() -> None:
 
 
 def _changes(touched: dict[str, list[str]], days: dict[str, list[str]] | None = None) -> LandingChanges:
-    return LandingChanges(days or touched, touched)
+    """Changes as `landing_changes` finds them: the landing zone's days per feed (`days`), and the
+    days with a file to ingest (`touched`)."""
+    found = Survey(
+        files={feed: {day: [] for day in feed_days} for feed, feed_days in (days or touched).items()}
+    )
+    a_file = LandingFile("dlrs", "2026-11-03", Path("x.jsonl"), 1, 1)  # what is in it does not matter here
+    return LandingChanges(
+        found,
+        {
+            feed: {day: DayChanges(ingest=[a_file]) for day in feed_days}
+            for feed, feed_days in touched.items()
+        },
+    )
 
 
 def test_a_run_spans_the_changed_days_of_the_changed_feeds() -> None:
@@ -89,8 +102,11 @@ def test_the_range_follows_the_order_the_partitions_were_added_in() -> None:
 
 
 def test_with_nothing_changed_a_run_only_builds_and_publishes() -> None:
-    plan = plan_run(_changes({}, {"dlrs": ["2026-11-03"]}), known_days=["2026-11-03"], full_refresh=True)
+    plan = plan_run(
+        _changes({}, {"dlrs": ["2026-11-03"]}), known_days=["2026-11-03", "yesterday"], full_refresh=True
+    )
     assert plan.request.asset_selection == BUILD_KEYS and plan.request.tags == {} and plan.days is None
+    assert plan.not_days == ["yesterday"]  # a partition an earlier version made of a folder no day
     assert plan.request.run_config == {"ops": {"warehouse_models": {"config": {"full_refresh": True}}}}
     assert "no landing files changed" in plan.describe()
 
@@ -119,8 +135,9 @@ def test_dbt_unit_tests_are_code_tests_not_checks_of_the_data() -> None:
     assert not any("unit" in spec.name for spec in warehouse_models.check_specs)
 
 
-def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) -> None:
+def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path) -> None:
     """The feeds share one step, but the UI can still select a single feed: only it and its checks run."""
+    from orchestration.settings import WarehouseSettings
     from tests.landing_builder import jsonl, write_file
     from tests.warehouse import materialize_feeds
 
@@ -129,14 +146,12 @@ def test_one_feed_can_be_materialised_on_its_own(tmp_path: Path, monkeypatch) ->
          "launched_at": "2026-11-02T08:00:00Z", "launch_list_size": 3},
     ]))  # fmt: skip
     write_file(tmp_path / "landing", "inbound_sms", "2026-11-02", "i.jsonl", "")  # not selected
-    for name, folder in (("LANDING_DIR", "landing"), ("LAKE_DIR", "lake"), ("WAREHOUSE", "w/sms.duckdb")):
-        monkeypatch.setenv(f"SMS_{name}", str(tmp_path / folder))
-    result = materialize_feeds("2026-11-02", selection=["launches"])
+    result = materialize_feeds("2026-11-02", ["launches"], WarehouseSettings(data_dir=str(tmp_path)))
     assert result.success
     assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["launches"]
     checks = {
         (c.asset_key.to_user_string(), c.check_name): c.passed for c in result.get_asset_check_evaluations()
     }
     assert checks == {("launches", "lake_expectations"): True, ("launches", "ingest_report"): True}
-    assert (tmp_path / "lake" / "launches" / "date=2026-11-02" / "data.parquet").exists()
+    assert (tmp_path / "lake" / "launches" / "date=2026-11-02" / "_accepted.json").exists()
     assert not (tmp_path / "lake" / "inbound_sms" / "date=2026-11-02").exists()  # its landing day is there

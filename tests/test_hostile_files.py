@@ -83,7 +83,7 @@ def test_a_gzip_bomb_is_quarantined_and_the_run_goes_on_in_bounded_memory(
         assert statuses.fetchall() == [("c1", "delivery_successful"), ("c2", "delivery_successful")]
         quarantined = con.execute(
             "select file, line, length(raw) from read_parquet(?) where file like '%bomb%'",
-            [str(tmp_path / "lake" / "_quarantine" / "dlrs" / f"date={DAY}" / "data.parquet")],
+            [str(tmp_path / "lake" / "_quarantine" / "dlrs" / f"date={DAY}" / "*.parquet")],
         ).fetchall()
     assert quarantined == [(f"dlrs/date={DAY}/bomb.jsonl.gz", 1, 2000)]  # only the line's first characters
 
@@ -126,22 +126,26 @@ def test_a_line_of_gigabytes_is_skipped_to_its_end_in_bounded_memory(tmp_path: P
 _INGEST_INTO_LAKE = """
 import json, sys
 from pathlib import Path
-from ingestion.ingest import ingest_partition
-from ingestion.lake import write_partition
+from ingestion.ingest import ingest_file
+from ingestion.lake import write_part
 from ingestion.spill import parse_size
-landing, lake, limit = Path(sys.argv[1]), Path(sys.argv[2]), parse_size(sys.argv[4])
-with ingest_partition(landing, "send_logs", sys.argv[3], scratch=lake / "_scratch", memory_limit=limit) as result:
-    write_partition(lake, "send_logs", sys.argv[3], result)
-    print(json.dumps({"spilled": type(result.rows).__name__ == "LazyFrame",
-                      "files": result.files.select("rows_read", "rows_kept", "duplicates").rows()}))
+folder, lake, limit = Path(sys.argv[1]), Path(sys.argv[2]), parse_size(sys.argv[4])
+done = []
+for path in sorted(folder.iterdir()):
+    with ingest_file(path, "send_logs", sys.argv[3], scratch=lake / "_scratch", memory_limit=limit) as result:
+        write_part(lake, "send_logs", sys.argv[3], path.name, result)
+        done.append([type(result.rows).__name__ == "LazyFrame",
+                     *result.accounting.select("rows_read", "rows_kept", "duplicates").row(0)])
+print(json.dumps(done))
 """
 
 
 @pytest.mark.unit
 def test_a_day_larger_than_the_memory_limit_spills_and_its_peak_stays_flat(tmp_path: Path) -> None:
-    """Two files of one day, 1.5M and 0.5M send-log rows, the second repeating 250,000 event ids
-    of the first: about 300 MB of typed rows against a 64 MB limit. The day spills, keeps each
-    event once (1.75M rows) and stays far below the same day held in memory."""
+    """A file of 2.75M send-log rows repeating 250,000 event ids of its own: about 450 MB of
+    typed rows against a 64 MB limit. It spills, keeps each event once (2.5M rows) and stays far
+    below the same file held in memory. A second file of the day repeating 250,000 events of the
+    first keeps them in its own part (the marts count each event once, as across days)."""
     import polars as pl
 
     def send_logs(first: int, count: int) -> pl.DataFrame:
@@ -155,22 +159,23 @@ def test_a_day_larger_than_the_memory_limit_spills_and_its_peak_stays_flat(tmp_p
 
     folder = tmp_path / "landing" / "send_logs" / f"date={DAY}"
     folder.mkdir(parents=True)
-    send_logs(0, 1_500_000).write_csv(folder / "a.csv")
-    send_logs(1_250_000, 500_000).write_csv(folder / "b.csv")  # e1250000..e1499999 are in a.csv
+    pl.concat([send_logs(0, 2_500_000), send_logs(2_250_000, 250_000)]).write_csv(folder / "a.csv")
+    send_logs(2_250_000, 500_000).write_csv(folder / "b.csv")  # e2250000..e2499999 are in a.csv
     runs = {}
     for limit in ("64MB", "100GB"):  # the setting SMS_INGEST_MEMORY_LIMIT
         lake = tmp_path / f"lake-{limit}"
-        out, rc, peak = _with_peak(sys.executable, "-c", _INGEST_INTO_LAKE, str(folder.parents[1]), str(lake),
+        out, rc, peak = _with_peak(sys.executable, "-c", _INGEST_INTO_LAKE, str(folder), str(lake),
                                    DAY, limit, env=clean_env())  # fmt: skip
         assert rc == 0, out[-3000:]
         runs[limit] = (json.loads(out.strip().splitlines()[-1]), peak, lake)
     (spilled, peak, lake), (held, held_peak, _) = runs["64MB"], runs["100GB"]
-    assert spilled == {"spilled": True, "files": [[1_500_000, 1_500_000, 0], [500_000, 250_000, 250_000]]}
-    assert held == spilled | {"spilled": False}
+    # (spilled, read, kept, repeats): a.csv past the limit, b.csv under it
+    assert spilled == [[True, 2_750_000, 2_500_000, 250_000], [False, 500_000, 500_000, 0]]
+    assert held == [[False, *spilled[0][1:]], [False, *spilled[1][1:]]]
     with duckdb.connect() as con:
         written = con.execute(
             f"select count(*), count(distinct event_id) from '{lake}/send_logs/*/*.parquet'"
         )
-        assert written.fetchone() == (1_750_000, 1_750_000)
+        assert written.fetchone() == (3_000_000, 2_750_000)
     assert not any((lake / "_scratch").rglob("*.parquet"))
     assert peak < 1024 and peak < 0.75 * held_peak, f"spilled {peak:,} MiB, held in memory {held_peak:,} MiB"

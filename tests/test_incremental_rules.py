@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.ingest import ingest_partition
-from ingestion.lake import ensure_schemas, write_partition
+from ingestion.ingest import ingest_file
+from ingestion.lake import ensure_schemas, write_part
+from ingestion.landing import survey
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 from tests.warehouse import MARTS, Built
+
+pytestmark = pytest.mark.slow
 
 D1, D2, D5, D6 = "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"
 T = "2026-11-03T08:00:00Z"
@@ -93,16 +96,17 @@ def later_days(landing: Path) -> list[tuple[str, str]]:
 
 
 def _ingest(landing: Path, lake: Path, partitions: list[tuple[str, str]]) -> None:
+    found = survey(landing)
     for feed, day in partitions:
-        write_partition(lake, feed, day, ingest_partition(landing, feed, day))
+        for file in found.files_of(feed, day):
+            with ingest_file(file.path, feed, day) as result:
+                write_part(lake, feed, day, file.name, result)
 
 
 CONTACTS = """
 select launch_id, contact_id, outcome, not_sent_reason, reached_status, unsubscribed_via_link,
        opted_out_by_keyword
 from marts.fct_launch_contacts order by launch_id, contact_id
-
-pytestmark = pytest.mark.slow
 """
 ORPHANS = "select provider_message_id from audit.orphan_receipts order by 1"
 LATEST_STAMP = "select max(_watermark) from marts.fct_launch_contacts"

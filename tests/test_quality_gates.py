@@ -229,7 +229,8 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
 ) -> None:
     """Two arrival days, one row from the future in each: checked a row at a time (as a cold run
     checks millions, a slice at a time), the one result counts both rows, as one pass would."""
-    from ingestion.lake import partition_path, write_partition
+    from ingestion.ingest import ingest_file
+    from ingestion.lake import part_path, write_part
     from orchestration.checks import lake, validator
     from orchestration.checks.validator import Validator
 
@@ -238,13 +239,11 @@ def test_lake_check_reads_the_new_partitions_back_in_slices_and_adds_them_up(
                       ("2026-11-04", ["e3,2031-01-02T08:00:00Z", "e4,2026-11-04T08:00:00Z"])):  # fmt: skip
         write_file(landing, "send_logs", day, "s.csv", send_logs_csv(
             [f"{r},L1,C1,c{r[1]},061234567{r[1]},,accepted,p,m{r[1]},1" for r in rows]))  # fmt: skip
-        write_partition(lake_dir, "send_logs", day, ingest_partition(landing, "send_logs", day))
-    partitions = [partition_path(lake_dir, "send_logs", d) for d in ("2026-11-03", "2026-11-04")]
+        with ingest_file(landing / "send_logs" / f"date={day}" / "s.csv", "send_logs", day) as result:
+            write_part(lake_dir, "send_logs", day, "s.csv", result)
+    partitions = [part_path(lake_dir, "send_logs", d, "s.csv") for d in ("2026-11-03", "2026-11-04")]
     files = pl.concat(
-        [
-            pl.read_parquet(partition_path(lake_dir, "send_logs", d, "_files"))
-            for d in ("2026-11-03", "2026-11-04")
-        ]
+        [pl.read_parquet(part_path(lake_dir, "send_logs", d, "s.csv", "_files")) for d in ("2026-11-03", "2026-11-04")]
     )
 
     def failed(check_rows: int) -> tuple[bool, list]:

@@ -1,8 +1,8 @@
-"""A partition past the memory limit spills to disk and gives the same lake rows and accounting.
+"""A landing file past the memory limit spills to disk and gives the same lake rows and accounting.
 
 The memory limit (`SMS_INGEST_MEMORY_LIMIT`) is one byte here, so the first batch already spills
 and every bucket is split as deep as it goes: the smallest fixture runs the whole
-spilling path. The day larger than memory itself is `test_hostile_files.py`'s.
+spilling path. The file larger than memory itself is `test_hostile_files.py`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion.ingest import ingest_partition
+from ingestion.ingest import ingest_file, ingest_partition
 from ingestion.spill import parse_size
 from tests.landing_builder import jsonl, send_logs_csv, write_file
 
@@ -44,30 +44,41 @@ def _kept(rows: pl.DataFrame | pl.LazyFrame) -> list[tuple]:
     return rows.collect().rows()
 
 
-def test_a_spilled_partition_keeps_the_first_row_of_each_key_like_one_in_memory(
+def test_a_spilled_file_keeps_the_first_row_of_each_key_like_one_in_memory(
     landing: Path, tmp_path: Path
 ) -> None:
-    in_memory = ingest_partition(landing, "send_logs", DAY)
+    a_csv = landing / "send_logs" / f"date={DAY}" / "a.csv"
+    in_memory = ingest_file(a_csv, "send_logs", DAY)
     scratch = tmp_path / "scratch"
-    with ingest_partition(landing, "send_logs", DAY, scratch=scratch, memory_limit=1) as spilled:
+    with ingest_file(a_csv, "send_logs", DAY, scratch=scratch, memory_limit=1) as spilled:
         assert isinstance(spilled.rows, pl.LazyFrame) and isinstance(in_memory.rows, pl.DataFrame)
         first = [
             ("e1", "c1", f"send_logs/date={DAY}/a.csv", 2),
-            ("e2", "c2", f"send_logs/date={DAY}/a.csv", 3),  # not line 4, not b.csv
+            ("e2", "c2", f"send_logs/date={DAY}/a.csv", 3),  # not line 4
             ("e3", "c3", f"send_logs/date={DAY}/a.csv", 5),
-            ("e4", "c4", f"send_logs/date={DAY}/b.csv", 3),
         ]
         assert _kept(spilled.rows) == _kept(in_memory.rows) == first
         accounting = ["file", "rows_read", "rows_kept", "duplicates", "quarantined"]
-        assert spilled.files.select(accounting).rows() == [
-            (f"send_logs/date={DAY}/a.csv", 6, 3, 3, 0),
-            (f"send_logs/date={DAY}/b.csv", 3, 1, 1, 1),
-        ]
-        assert spilled.files.equals(in_memory.files)
+        assert spilled.accounting.select(accounting).rows() == [(f"send_logs/date={DAY}/a.csv", 6, 3, 3, 0)]
+        assert spilled.accounting.equals(in_memory.accounting)
         assert spilled.quarantine.equals(in_memory.quarantine)
         assert spilled.rows.collect_schema() == in_memory.rows.schema
         assert any(scratch.rglob("*.parquet"))  # the rows are on disk until the result is closed
     assert not any(scratch.rglob("*.parquet"))
+
+
+def test_a_row_repeated_in_another_file_of_the_day_stays_in_that_file(landing: Path) -> None:
+    """b.csv repeats e2 of a.csv: each file is ingested on its own, so b.csv keeps it (the marts
+    count e2's contact once, as they do across days); b.csv's bad row is quarantined on its own."""
+    day = ingest_partition(landing, "send_logs", DAY)
+    assert _kept(day.results[1].rows) == [
+        ("e2", "c2-in-b", f"send_logs/date={DAY}/b.csv", 2),
+        ("e4", "c4", f"send_logs/date={DAY}/b.csv", 3),
+    ]
+    assert day.files.select("rows_read", "rows_kept", "duplicates", "quarantined").rows() == [
+        (6, 3, 3, 0),
+        (3, 2, 0, 1),
+    ]
 
 
 def test_a_memory_limit_is_read_as_a_size_and_a_wrong_one_is_named() -> None:
@@ -82,19 +93,23 @@ def test_a_memory_limit_is_read_as_a_size_and_a_wrong_one_is_named() -> None:
 
 
 def test_a_run_clears_what_a_stopped_spill_left_and_leaves_no_scratch(landing: Path, tmp_path: Path) -> None:
-    """A run killed while a partition spilled leaves its scratch folder; the next ingest removes it."""
+    """A run killed while a file spilled leaves its scratch folder; the next ingest removes it."""
     from ingestion.lake import scratch_dir
     from ingestion.phones import PhoneMemo
-    from orchestration.assets.landing import ingest_days
+    from orchestration.assets.landing import ingest_changes
     from orchestration.paths import Paths
+    from orchestration.warehouse.landing_changes import landing_changes
 
-    paths = Paths(landing, tmp_path / "lake", tmp_path / "warehouse.duckdb", tmp_path / "exports", tmp_path / "reports")
+    paths = Paths(
+        landing, tmp_path / "lake", tmp_path / "warehouse.duckdb", tmp_path / "exports", tmp_path / "reports"
+    )
     left = scratch_dir(paths.lake) / "partition-killed" / "split-0" / "bucket-03" / "000001.parquet"
     left.parent.mkdir(parents=True)
     left.write_bytes(b"PAR1")
-    summary = ingest_days(paths, "send_logs", [DAY], PhoneMemo(), memory_limit=10**9)
-    assert summary.days_ingested == 1 and not left.exists()
-    assert pl.read_parquet(summary.partitions[0])["event_id"].to_list() == ["e1", "e2", "e3", "e4"]
+    changes = landing_changes(paths.landing, paths.lake, "FR").touched["send_logs"]
+    summary = ingest_changes(paths, "send_logs", changes, PhoneMemo(), memory_limit=10**9)
+    assert summary.files_ingested == 2 and not left.exists()
+    assert pl.read_parquet(summary.parts[0])["event_id"].to_list() == ["e1", "e2", "e3"]
 
 
 def test_the_first_row_is_the_first_in_file_and_line_order_whatever_order_the_rows_come_in() -> None:
@@ -115,16 +130,13 @@ def test_the_first_row_is_the_first_in_file_and_line_order_whatever_order_the_ro
 
 def test_receipts_spill_on_their_natural_key_with_its_empty_parts(tmp_path: Path) -> None:
     """DLRs have no event id: their key is six columns, `err` and `done_at` often empty. m1 comes
-    three times without a done date (twice in a.jsonl, once in b.jsonl) and is kept once; m1 with
-    a done date is another receipt."""
+    three times without a done date and is kept once; m1 with a done date is another receipt."""
     receipt = {"received_at": "2026-11-03T08:02:00Z", "provider": "p", "provider_message_id": "m1",
                "stat": "ACCEPTD", "err": None, "done_at": None}  # fmt: skip
     done = receipt | {"stat": "DELIVRD", "err": "000", "done_at": "2026-11-03T08:01:00Z"}
-    landing = tmp_path / "landing"
-    write_file(landing, "dlrs", DAY, "a.jsonl", jsonl([receipt, receipt, done]))
-    write_file(landing, "dlrs", DAY, "b.jsonl", jsonl([receipt, receipt | {"provider_message_id": "m2"}]))
-    in_memory = ingest_partition(landing, "dlrs", DAY)
-    with ingest_partition(landing, "dlrs", DAY, scratch=tmp_path / "scratch", memory_limit=1) as spilled:
+    path = write_file(tmp_path / "landing", "dlrs", DAY, "a.jsonl", jsonl([receipt, receipt, done, receipt]))
+    in_memory = ingest_file(path, "dlrs", DAY)
+    with ingest_file(path, "dlrs", DAY, scratch=tmp_path / "scratch", memory_limit=1) as spilled:
         assert isinstance(spilled.rows, pl.LazyFrame)
         columns = ["provider_message_id", "stat", "_source_file", "_source_line"]
         got = spilled.rows.select(columns).sort(columns).collect().rows()
@@ -134,8 +146,7 @@ def test_receipts_spill_on_their_natural_key_with_its_empty_parts(tmp_path: Path
             == [
                 ("m1", "ACCEPTD", f"dlrs/date={DAY}/a.jsonl", 1),
                 ("m1", "DELIVRD", f"dlrs/date={DAY}/a.jsonl", 3),
-                ("m2", "ACCEPTD", f"dlrs/date={DAY}/b.jsonl", 2),
             ]
         )
-        assert spilled.files.select("rows_read", "rows_kept", "duplicates").rows() == [(3, 2, 1), (2, 1, 1)]
-        assert spilled.files.equals(in_memory.files)
+        assert spilled.accounting.select("rows_read", "rows_kept", "duplicates").rows() == [(4, 2, 2)]
+        assert spilled.accounting.equals(in_memory.accounting)

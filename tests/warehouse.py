@@ -8,8 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.ingest import ingest_partition, landing_partitions
-from ingestion.lake import ensure_schemas, write_partition
+from ingestion.ingest import ingest_file
+from ingestion.lake import ensure_schemas, write_part
+from ingestion.landing import survey
 from orchestration.dbt_cli.arguments import settings_args
 from orchestration.dbt_cli.project import DBT_EXECUTABLE
 from orchestration.paths import DBT_PROJECT_DIR
@@ -56,10 +57,13 @@ def materialize_feeds(
 
 
 def ingest_all(landing: Path, lake: Path) -> None:
+    """Every file of the landing zone into its lake part, as a run would (no checks)."""
     ensure_schemas(lake)
-    for feed, days in landing_partitions(landing).items():
-        for day in days:
-            write_partition(lake, feed, day, ingest_partition(landing, feed, day))
+    for feed, days in survey(landing).files.items():
+        for day, files in days.items():
+            for file in files:
+                with ingest_file(file.path, feed, day) as result:
+                    write_part(lake, feed, day, file.name, result)
 
 
 def build_variables(lake: Path, db: Path) -> dict[str, str]:

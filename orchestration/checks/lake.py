@@ -1,4 +1,5 @@
-"""The checks of a feed's newly ingested rows: the lake expectations (blocking) and the ingest report."""
+"""The checks of the landing zone's layout, and of a feed's newly ingested rows: the lake
+expectations (blocking) and the ingest report."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from ingestion.feeds import FEEDS
+from ingestion.landing import Survey
 from ingestion.reference import earliest_plausible, max_duplicate_rate
 from orchestration.checks.results import to_check_result
 from orchestration.checks.validator import Validator
@@ -33,9 +35,24 @@ def check_specs(feed: str) -> list[dg.AssetCheckSpec]:
             INGEST_REPORT,
             asset=feed,
             description="Rows quarantined per reason, file-level problems, files repeating over "
-            f"{max_duplicate_rate():.0%} of their rows (WARN).",
+            f"{max_duplicate_rate():.0%} of their rows, entries of the feed's folder that are not read (WARN).",
         ),
     ]
+
+
+def landing_layout(found: Survey) -> dg.AssetCheckResult:
+    """Every entry of the landing zone that is not read, and why: a folder that is no feed, a day
+    folder whose name is not a real date, an entry that is not a file (a folder, a FIFO), a link
+    leading outside the landing zone (WARN: the good files are read)."""
+    problems = [f"{path}: {why}" for path, why in found.problems]
+    return dg.AssetCheckResult(
+        asset_key="landing_zone",
+        check_name="landing_layout",
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(problems) or "every entry is a feed's file",
+        metadata={"problems": dg.MetadataValue.json(problems), "not_read": len(problems)},
+    )
 
 
 def lake_check(
@@ -43,8 +60,8 @@ def lake_check(
 ) -> dg.AssetCheckResult:
     """GX on the rows just ingested (keys, enums, timestamps, E.164) and on the per-file accounting.
 
-    The rows are read back from the lake partitions the run wrote, one partition and only
-    the columns the expectations read at a time, and checked a slice at a time, so that a
+    The rows are read back from the lake parts the run wrote, one part and only the
+    columns the expectations read at a time, and checked a slice at a time, so that a
     check's memory is a slice's whatever the history a cold run ingests.
     """
     if files.height == 0:
@@ -52,7 +69,7 @@ def lake_check(
             asset_key=feed,
             check_name=LAKE_EXPECTATIONS,
             passed=True,
-            metadata={"summary": "no new partition"},
+            metadata={"summary": "no file new or changed"},
         )
     declared = FEEDS[feed]
     rows_suite = suites.lake_rows(declared, dt.datetime.now(dt.UTC))
@@ -78,9 +95,15 @@ def lake_check(
 
 
 def ingest_report(
-    validator: Validator, docs: Path, feed: str, quarantine: pl.DataFrame, files: pl.DataFrame
+    validator: Validator,
+    docs: Path,
+    feed: str,
+    quarantine: pl.DataFrame,
+    files: pl.DataFrame,
+    not_read: list[tuple[str, str]] | None = None,
 ) -> dg.AssetCheckResult:
-    """A warning with the quarantine counted per reason, file-level problems and the duplicate rate."""
+    """A warning with the quarantine counted per reason, file-level problems, the duplicate rate,
+    and the entries of the feed's folder that are not read (`not_read`: path, why)."""
     per_reason = (
         quarantine.filter(pl.col("line").is_not_null())
         .group_by("reason")
@@ -99,6 +122,7 @@ def ingest_report(
     )
     problems = [f"{n:,} rows quarantined: {reason}" for reason, n in per_reason.iter_rows()]
     problems += [f"{file}: {error}" for file, error in file_errors.iter_rows()]
+    problems += [f"{path}: {why}" for path, why in not_read or []]
     return to_check_result(
         INGEST_REPORT,
         results,

@@ -1,88 +1,80 @@
-"""Which landing partitions changed since the lake last accepted them: the one rule every run uses.
+"""Which landing files changed since the lake accepted them: the one rule every run uses.
 
-A partition's fingerprint is the name, size and modification time of each of its
-files (plus what else decides the lake's rows: the ingestion version and, for
-feeds with phone numbers, the default region). It is stored beside the lake
-partition once that partition is written and its blocking checks pass, so the
-next run skips what the lake already has and costs in proportion to what is new.
-`landing_changes` is what the CLI, the schedule and the landing sensor call to
-decide what a run ingests.
+A landing file's fingerprint is its name, size and modification time, plus what else
+decides its lake rows: the ingestion version and, for feeds with phone numbers, the
+default region. The lake records it beside the file's part once the part passed its
+blocking checks (`ingestion/lake.py`). A file is to be ingested when it is new, when
+its fingerprint changed, or when its part is missing or not what was written (damaged);
+a part is to be dropped when its landing file is gone. `landing_changes` is what the
+CLI, the schedule and the landing sensor call to decide what a run ingests: a run
+costs what arrived, not what is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.atomic import write_text_atomically
+from ingestion import lake as lakes
 from ingestion.feeds import FEEDS
-from ingestion.ingest import landing_partitions, partition_files
-from ingestion.lake import partition_path
+from ingestion.landing import LandingFile, Survey, survey
 
-INGEST_VERSION = "2"  # bump when ingestion changes what it writes, to re-ingest everything
-
-
-def landing_fingerprint(landing: Path, feed: str, day: str, region: str) -> str:
-    """A digest of the partition's files (name, size, mtime), the ingestion version and, for feeds
-    with phone numbers, the default region they are normalised with."""
-    stats = [(p.name, p.stat()) for p in partition_files(landing, feed, day)]
-    items = [(name, st.st_size, st.st_mtime_ns) for name, st in stats]
-    region_used = region if FEEDS[feed].phone_columns else None
-    return hashlib.sha256(json.dumps([INGEST_VERSION, region_used, items]).encode()).hexdigest()[:16]
+INGEST_VERSION = "3"  # bump when ingestion changes what it writes, to ingest every file again
 
 
-def _marker(lake: Path, feed: str, day: str) -> Path:
-    return partition_path(lake, feed, day).with_name("_fingerprint.json")
+def fingerprint(file: LandingFile, region: str) -> str:
+    """A digest of what decides a landing file's lake rows (see the module's docstring)."""
+    region_used = region if FEEDS[file.feed].phone_columns else None
+    facts = [INGEST_VERSION, region_used, file.name, file.size, file.mtime_ns]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:16]
 
 
-def stored(lake: Path, feed: str, day: str) -> str | None:
-    """The fingerprint of what the lake holds for this partition (None when it holds nothing known)."""
-    marker = _marker(lake, feed, day)
-    if not marker.exists() or not partition_path(lake, feed, day).exists():
-        return None
-    try:
-        return json.loads(marker.read_text())["fingerprint"]
-    except (ValueError, KeyError):
-        return None
+@dataclass(frozen=True)
+class DayChanges:
+    """What one arrival day of one feed needs: files to ingest, parts to drop."""
+
+    ingest: list[LandingFile] = field(default_factory=list)  # new, changed, or their part missing or damaged
+    drop: list[str] = field(default_factory=list)  # names accepted whose landing file is gone
+    strays: list[Path] = field(default_factory=list)  # parts never accepted whose landing file is gone
+    replaced: list[str] = field(default_factory=list)  # names of `ingest` whose earlier rows leave the lake
+
+    def __bool__(self) -> bool:
+        return bool(self.ingest or self.drop or self.strays)
 
 
-def record(lake: Path, feed: str, day: str, fingerprint: str) -> None:
-    """Remember what was ingested, written after the partition itself (so a crash re-ingests)."""
-    write_text_atomically(json.dumps({"fingerprint": fingerprint}), _marker(lake, feed, day))
-
-
-def unaccepted(lake: Path, feed: str) -> list[str]:
-    """Days the lake holds for a feed without a fingerprint: written, but their checks never passed."""
-    root = lake / feed
-    if not root.is_dir():
-        return []
-    return sorted(
-        folder.name.removeprefix("date=")
-        for folder in root.glob("date=*")
-        if (folder / "data.parquet").exists() and not (folder / "_fingerprint.json").exists()
-    )
-
-
-def abandoned(lake: Path, landing: Path, feed: str) -> list[str]:
-    """Unaccepted days of a feed whose landing folder is gone: nothing will ever ingest them again."""
-    return [d for d in unaccepted(lake, feed) if not (landing / feed / f"date={d}").is_dir()]
-
-
-def changed(lake: Path, landing: Path, feed: str, days: list[str], region: str) -> dict[str, str]:
-    """The days whose landing files are not what the lake holds and has accepted, with their
-    fingerprints now (to record once they are ingested and accepted)."""
-    marks = {day: landing_fingerprint(landing, feed, day, region) for day in days}
-    return {day: mark for day, mark in marks.items() if stored(lake, feed, day) != mark}
+def day_changes(
+    lake: Path, feed: str, day: str, files: list[LandingFile], region: str, verify: bool = False
+) -> DayChanges:
+    """What changed in one arrival day of one feed since the lake accepted it; with `verify`, a
+    part whose Parquet footer cannot be read counts as damaged even when its size and time match."""
+    held = lakes.accepted(lake, feed, day)
+    ingest, replaced = [], []
+    for file in files:
+        entry = held.get(file.name)
+        path = lakes.part_path(lake, feed, day, file.name)
+        part = lakes.part_stat(path)
+        intact = entry is not None and entry["part"] == part and (not verify or lakes.readable(path))
+        if intact and entry["fingerprint"] == fingerprint(file, region):
+            continue
+        ingest.append(file)
+        if entry is not None or part is not None:  # rows of it were in the lake (maybe built on)
+            replaced.append(file.name)
+    present = {file.name for file in files}
+    drop = sorted(name for name in held if name not in present)
+    # a part written but never accepted (its checks failed) whose landing file is gone
+    known = {lakes.part_path(lake, feed, day, name) for name in present | held.keys()}
+    strays = [part for part in lakes.parts(lake, feed, day) if part not in known]
+    return DayChanges(ingest, drop, strays, replaced)
 
 
 @dataclass(frozen=True)
 class LandingChanges:
-    """What the landing zone holds that the lake has not accepted, per feed."""
+    """What the landing zone holds that the lake has not accepted, per feed and arrival day."""
 
-    days: dict[str, list[str]]  # every arrival day in the landing zone
-    touched: dict[str, list[str]]  # days to ingest (new or changed files) or to let go of (abandoned)
+    survey: Survey
+    touched: dict[str, dict[str, DayChanges]]  # feed -> day -> its changes (days with changes only)
 
     @property
     def feeds(self) -> list[str]:
@@ -96,20 +88,18 @@ class LandingChanges:
 
     @property
     def arrival_days(self) -> list[str]:
-        """Every arrival day that has a folder in the landing zone (or one to let go of)."""
-        return sorted({day for days in (*self.days.values(), *self.touched.values()) for day in days})
+        """Every arrival day that has a folder in the landing zone (or parts to let go of)."""
+        return sorted({day for feed in FEEDS for day in self.survey.days(feed)} | set(self.touched_days))
 
 
-def landing_files(landing: Path) -> dict[str, list[int]]:
-    """Every finished file of the landing zone (`<feed>/date=<day>/<name>`, producers' `.tmp` files
-    left out), with its size and modification time."""
-    files: dict[str, list[int]] = {}
-    for feed, days in landing_partitions(landing).items():
-        for day in days:
-            for path in partition_files(landing, feed, day):
-                st = path.stat()
-                files[f"{feed}/date={day}/{path.name}"] = [st.st_size, st.st_mtime_ns]
-    return files
+def landing_files(found: Survey) -> dict[str, list[int]]:
+    """Every file the warehouse reads (`<feed>/date=<day>/<name>`), with its size and modification time."""
+    return {
+        f.relative: [f.size, f.mtime_ns]
+        for days in found.files.values()
+        for files in days.values()
+        for f in files
+    }
 
 
 def changed_files(before: dict[str, list[int]], now: dict[str, list[int]]) -> list[str]:
@@ -117,16 +107,17 @@ def changed_files(before: dict[str, list[int]], now: dict[str, list[int]]) -> li
     return sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
 
 
-def landing_changes(landing: Path, lake: Path, region: str) -> LandingChanges:
-    """Per feed, the arrival days whose landing files changed since the lake accepted them, and the
-    failed days whose landing folder was removed (the run lets go of their lake partitions).
-
-    A run materialises only these: an unchanged partition is not ingested, checked or
-    recorded again, so a run after one more day costs that day, not the history.
-    """
-    days = landing_partitions(landing)
-    touched = {
-        feed: sorted([*changed(lake, landing, feed, feed_days, region), *abandoned(lake, landing, feed)])
-        for feed, feed_days in days.items()
-    }
-    return LandingChanges(days, {feed: found for feed, found in touched.items() if found})
+def landing_changes(
+    landing: Path, lake: Path, region: str, found: Survey | None = None, verify: bool = False
+) -> LandingChanges:
+    """Per feed and arrival day, the landing files to ingest and the lake parts to let go of
+    (`found`: the landing zone's survey, when the caller has one already; `verify`: read every
+    part's footer, as a full refresh does, to find damage that kept a part's size and time)."""
+    found = found if found is not None else survey(landing)
+    touched: dict[str, dict[str, DayChanges]] = {}
+    for feed in FEEDS:
+        for day in sorted(set(found.days(feed)) | set(lakes.days(lake, feed))):
+            changes = day_changes(lake, feed, day, found.files_of(feed, day), region, verify)
+            if changes:
+                touched.setdefault(feed, {})[day] = changes
+    return LandingChanges(found, touched)
