@@ -16,12 +16,16 @@ before they start.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+
+from ingestion.atomic import write_text_atomically
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -44,9 +48,14 @@ run_monitoring:
 _OLDER_CONFIGS = ("telemetry:\n  enabled: false\n",)
 
 
+def home_folder(data_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The instance's folder: `DAGSTER_HOME`, default `<data_dir>/dagster_home` (not made here)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("DAGSTER_HOME") or data_dir / "dagster_home").expanduser().resolve()
+
+
 def dagster_home(data_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
-    """The instance's folder (`DAGSTER_HOME`, default `<data_dir>/dagster_home`), with its settings
-    written when missing.
+    """The instance's folder (`home_folder`), with its settings written when missing.
 
     With the settings, the `warehouse` pool's limit is set (Dagster's documented
     `dagster instance concurrency set`): Dagster's queue gives a pool the default limit
@@ -54,11 +63,11 @@ def dagster_home(data_dir: Path, environ: Mapping[str, str] | None = None) -> Pa
     so the first two runs queued together would otherwise both start.
     """
     environ = os.environ if environ is None else environ
-    home = Path(environ.get("DAGSTER_HOME") or data_dir / "dagster_home").expanduser().resolve()
+    home = home_folder(data_dir, environ)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text() in _OLDER_CONFIGS:
-        config.write_text(INSTANCE_CONFIG)
+        write_text_atomically(INSTANCE_CONFIG, config)  # another process may be reading it
         dagster = Path(sys.executable).with_name("dagster")
         subprocess.run(
             [str(dagster), "instance", "concurrency", "set", WAREHOUSE_POOL, "1"],
@@ -140,3 +149,33 @@ def wait_for_turn(
             say(f"waiting for run {ids} to finish: one run writes the warehouse at a time")
             said = True
         time.sleep(poll_s)
+
+
+@contextlib.contextmanager
+def command_turn(warehouse_dir: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the warehouse for one `sms-warehouse` command from its plan to its end; another command
+    on the same warehouse waits here, saying so, whatever the timing (runs it starts within the
+    same second included). Runs launched by Dagster wait in its queue instead (`wait_for_turn`
+    covers those).
+
+    An advisory lock on `.sms-warehouse.lock` beside the published file, released when the
+    process ends, even killed; the file names the process holding it.
+    """
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    path = warehouse_dir / ".sms-warehouse.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            say(f"waiting for {holder} to finish: one command writes the warehouse at a time")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"sms-warehouse (pid {os.getpid()})\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

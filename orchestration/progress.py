@@ -46,8 +46,9 @@ class _Terminal(logging.Handler):
         if event is not None:
             if event.event_type_value != "STEP_FAILURE":
                 return
-            error = event.step_failure_data.error
-            message = f"step {event.step_key} failed: {error.message.strip() if error else 'unknown error'}"
+            message = f"step {event.step_key} failed: {failure_line(event.step_failure_data)}"
+        elif message.startswith("Dependencies for step"):  # what follows a failed step: it said why
+            return
         elif record.levelno < logging.WARNING:
             with _lock:
                 said = message in _lines
@@ -56,6 +57,16 @@ class _Terminal(logging.Handler):
                 return
         with_level = message if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {message}"
         os.write(self.fd, line(with_level).encode())
+
+
+def failure_line(data: Any) -> str:  # noqa: ANN401 - Dagster's StepFailureData
+    """Why a step failed, in one line: a `dg.Failure`'s description, else the underlying error and
+    what to do about it (`failures.one_line`)."""
+    from orchestration.failures import describe, one_line
+
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return describe(data.user_failure_data.description)
+    return one_line(data.error)
 
 
 def _terminal(init_context: dg.InitLoggerContext) -> logging.Logger:

@@ -77,7 +77,7 @@ def test_generate_run_rerun_and_late_receipts(env: dict) -> None:
     )
     third = _run("run", env=env)
     assert third.returncode == 0, third.stderr
-    assert "ingested dlrs          1 day(s) new" in third.stdout
+    assert "ingested dlrs          1 file(s) new or changed in 1 day(s)" in third.stdout
     assert third.stderr == ""  # an incremental run too
     con = duckdb.connect(str(db), read_only=True)
     status = con.execute(

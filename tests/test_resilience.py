@@ -59,9 +59,11 @@ def test_killed_run_then_rerun_gives_identical_marts(
     tmp_path: Path, landing: Path, reference, moment: str
 ) -> None:
     env = _env(tmp_path, landing)
+    temp = Path(os.environ.get("TMPDIR", "/tmp"))
+    temp_before = set(os.listdir(temp))
     lake, build_db = tmp_path / "lake", tmp_path / "warehouse" / "sms.build.duckdb"
     if moment == "ingestion":
-        ready = lambda: any(lake.glob("dlrs/date=*/data.parquet"))  # noqa: E731 - mid-way through the feeds
+        ready = lambda: any(lake.glob("dlrs/date=*/part-*.parquet"))  # noqa: E731 - mid-way through the feeds
     else:
         ready = lambda: build_db.exists() and build_db.stat().st_size > 0  # noqa: E731 - dbt has begun writing
     _kill_when(env, ready)
@@ -69,6 +71,9 @@ def test_killed_run_then_rerun_gives_identical_marts(
     done = _run(env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert read_tables(tmp_path / "warehouse" / "sms.duckdb") == reference
+    # nothing of either run is left in the system's temporary folder (pytest's own folders aside)
+    assert {name for name in set(os.listdir(temp)) - temp_before if not name.startswith("pytest")} == set()
+    assert not any((lake / "_scratch").rglob("*"))  # what the killed run spilled went at the rerun's start
     # the killed run no longer holds the warehouse: the rerun marked it failed, and said so
     import dagster as dg
 
@@ -105,7 +110,7 @@ def test_reader_keeps_reading_during_a_run(tmp_path: Path, landing: Path, refere
     assert _run(env).returncode == 0
     db, stop, log = tmp_path / "warehouse" / "sms.duckdb", tmp_path / "stop", tmp_path / "reads.log"
     # make the next run do all its work again: forget what was ingested
-    for marker in (tmp_path / "lake").glob("*/date=*/_fingerprint.json"):
+    for marker in (tmp_path / "lake").glob("*/date=*/_accepted.json"):
         marker.unlink()
     reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop), str(log)])
     try:
@@ -123,8 +128,8 @@ def test_reader_keeps_reading_during_a_run(tmp_path: Path, landing: Path, refere
 
 
 def test_two_runs_started_together_take_turns(tmp_path: Path, landing: Path, reference) -> None:
-    """The second run waits for the first (it holds the warehouse pool) instead of failing on a
-    lock, says for which run it waits, and finds nothing left to ingest."""
+    """The second run waits for the first (it holds the warehouse) instead of failing on a lock,
+    says for which process it waits, and finds nothing left to ingest."""
     import dagster as dg
 
     from orchestration.instance import runs_holding_the_warehouse
@@ -144,6 +149,6 @@ def test_two_runs_started_together_take_turns(tmp_path: Path, landing: Path, ref
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0, out[-2000:] + err[-2000:]
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
-    assert f"waiting for run {holding[0].run_id[:8]} (update_warehouse) to finish" in second.stdout
+    assert f"waiting for sms-warehouse (pid {first.pid}) to finish" in second.stdout
     assert "no landing files changed" in second.stdout
     assert read_tables(tmp_path / "warehouse" / "sms.duckdb") == reference

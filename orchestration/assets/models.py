@@ -83,10 +83,17 @@ def warehouse_models(
         invocation = dbt.cli(args, context=context, target_path=paths.dbt_target)
         # wait for dbt with a blocking read of its output: the row counts wait for it to release
         # DuckDB's file anyway, and streaming meanwhile would poll in a loop that takes a core from dbt
-        invocation.is_successful()
-        events = invocation.stream().fetch_row_counts()
-        if why:  # the columns change only with the dbt project, which makes the build a full one
-            events = events.fetch_column_metadata(with_column_lineage=False)
+        succeeded = invocation.is_successful()
+        events = invocation.stream()  # a failed build's events, then its error
+        if succeeded:
+            events = events.fetch_row_counts()
+            if why:  # the columns change only with the dbt project, which makes the build a full one
+                events = events.fetch_column_metadata(with_column_lineage=False)
+        else:
+            for left in rebuild.forget_failed_build(paths):
+                context.log.warning(
+                    f"removed {left}, left by the failed build (the next build is a full one)"
+                )
         built = tested = 0
         for event in events:
             built += isinstance(event, dg.Output)

@@ -158,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line unless --debug
         if args.debug:
             raise
-        print(f"sms-warehouse: error: {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
+        from orchestration.failures import advice
+
+        what = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        fix = advice(f"{type(exc).__name__}: {exc}")
+        print(f"sms-warehouse: error: {what}{f' — {fix}' if fix else ''} (--debug shows the traceback)",
               file=sys.stderr)  # fmt: skip
         return 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.paths import Paths
-from orchestration.progress import line
+from orchestration.progress import failure_line, line
 from orchestration.settings import SettingsError, WarehouseSettings, from_environment
 
 
@@ -70,21 +71,30 @@ def checked_paths(settings: WarehouseSettings) -> Paths:
     return paths
 
 
+def check_instance_home(settings: WarehouseSettings) -> Path:
+    """The Dagster instance's folder, when it can hold one (checked before any work starts); a
+    `UserError` naming `DAGSTER_HOME` otherwise."""
+    from orchestration.instance import home_folder
+
+    home = home_folder(Path(settings.data_dir))
+    try:
+        check_writable(home, "Dagster instance")
+    except UserError as exc:
+        where = os.environ.get("DAGSTER_HOME") or f"{settings.data_dir}/dagster_home"
+        raise UserError(
+            f"DAGSTER_HOME={where} cannot hold the Dagster instance ({exc}): set DAGSTER_HOME to a writable folder"
+        ) from exc
+    return home
+
+
 def open_instance(settings: WarehouseSettings, ephemeral: bool = False) -> dg.DagsterInstance:
     """The Dagster instance runs are recorded in (`DAGSTER_HOME`), set up when new; or a throwaway one."""
     from orchestration.instance import dagster_home
 
     if ephemeral:
         return dg.DagsterInstance.ephemeral()
-    try:
-        home = dagster_home(Path(settings.data_dir))
-        check_writable(home, "Dagster instance")
-    except (OSError, UserError) as exc:
-        where = os.environ.get("DAGSTER_HOME") or f"{settings.data_dir}/dagster_home"
-        raise UserError(
-            f"DAGSTER_HOME={where} cannot hold the Dagster instance ({exc}): set DAGSTER_HOME to a writable folder"
-        ) from exc
-    return dg.DagsterInstance.from_config(str(home))
+    check_instance_home(settings)
+    return dg.DagsterInstance.from_config(str(dagster_home(Path(settings.data_dir))))
 
 
 def prepare_dbt_project(say_line=None) -> None:  # noqa: ANN001 - a function that prints a line
@@ -135,40 +145,54 @@ def say(message: str) -> None:
 
 
 def failure(result) -> str:  # noqa: ANN001 - a Dagster execution result
-    """Why a run failed, in one line: the first failed step and its error (a `dg.Failure`'s description)."""
+    """Why a run failed, in one line: the first failed step and its underlying error, with what to
+    do where it is known (`orchestration/failures.py`)."""
     for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            why = data.user_failure_data.description
-        else:
-            why = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
-        return f"step {event.step_key} failed: {why}"
+        return f"step {event.step_key} failed: {failure_line(event.step_failure_data)}"
     return "the run failed"
+
+
+def _disk_space(paths: Paths, failed: str) -> str:
+    """After a failure on a full disk: how much room each of the warehouse's folders has left."""
+    if "No space left" not in failed and "disk is full" not in failed:
+        return ""
+    room = []
+    for what, folder in (("lake", paths.lake), ("warehouse", paths.warehouse.parent)):
+        with contextlib.suppress(OSError):
+            room.append(f"{what} {folder}: {shutil.disk_usage(folder).free / 2**20:,.0f} MiB free")
+    return "; " + ", ".join(room)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_of(
         landing_dir=args.landing, lake_dir=args.lake, warehouse=args.warehouse, exports_dir=args.exports
     )
+    if not args.ephemeral:
+        check_instance_home(settings)  # before any folder of the warehouse is made
     paths = checked_paths(settings)
     started = time.perf_counter()
     say(f"landing {paths.landing} → lake {paths.lake} → warehouse {paths.warehouse}")
     prepare_dbt_project(say)
 
-    from orchestration.assets.landing import arrival_days
     from orchestration.cli import report
     from orchestration.definitions import update_warehouse
-    from orchestration.instance import wait_for_turn
-    from orchestration.jobs import plan_for_instance
+    from orchestration.instance import command_turn, wait_for_turn
+    from orchestration.jobs import apply_partitions, plan_for_instance
 
-    with open_instance(settings, args.ephemeral) as instance:
+    # one command at a time on this warehouse, from setting the instance up to the run's end
+    with command_turn(paths.warehouse.parent, say), open_instance(settings, args.ephemeral) as instance:
         wait_for_turn(instance, say)
         check_not_locked(paths.build_db)  # not by a run of ours (none holds it now): by what, then
         plan = plan_for_instance(instance, settings, full_refresh=args.full_refresh)
-        if plan.new_days:
-            instance.add_dynamic_partitions(arrival_days.name, plan.new_days)
+        apply_partitions(instance, plan)
         request = plan.request
         say(f"run: {plan.describe()}")
+        if plan.not_read:
+            print(
+                f"{len(plan.not_read)} entr{'y' if len(plan.not_read) == 1 else 'ies'} of the landing zone not read:"
+            )
+            for problem in plan.not_read:
+                print(f"  {problem}")
         with terminal(args.verbose) as fd:
             result = dg.execute_job(
                 dg.reconstructable(update_warehouse),
@@ -191,11 +215,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         if not result.success:
             failed = failure(result)
+            if args.debug:  # the whole chain, tracebacks included (the UI shows the same)
+                for event in result.get_step_failure_events():
+                    print(event.step_failure_data.error.to_string(), file=sys.stderr)
             ingesting = any(e.step_key == "landing_feeds" for e in result.get_step_failure_events())
             outcome = (
                 "nothing was built or published" if ingesting else "the published marts were left unchanged"
             )
-            raise UserError(f"the run failed ({failed}); {outcome}{recorded}")
+            raise UserError(f"the run failed ({failed}); {outcome}{recorded}{_disk_space(paths, failed)}")
     warned = sum(not c.passed for c in evaluations)
     say(f"done in {time.perf_counter() - started:.1f}s: {len(evaluations) - warned}/{len(evaluations)} checks passed, "
         f"{warned} failed or warned{recorded}")  # fmt: skip

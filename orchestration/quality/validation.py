@@ -8,7 +8,11 @@ pages when asked. Nothing here knows about Dagster: results are plain `SuiteResu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,10 +183,45 @@ class Suites:
         return SuiteResult(name, rows, evaluated, failures, index)
 
     def render(self) -> None:
-        """Render the Data Docs pages of the suites run since the last rendering, and the index."""
+        """Render the Data Docs pages of the suites run since the last rendering, and the index.
+
+        GX logs each page it fails to write (a full disk) with a whole traceback and goes on;
+        here those are gathered, and a `DataDocsError` says in one line what failed."""
         if self._pending:
             pending, self._pending = self._pending, []
-            self.context().build_data_docs(site_names=["warehouse"], resource_identifiers=pending)
+            with _gathered_errors("great_expectations") as errors:
+                self.context().build_data_docs(site_names=["warehouse"], resource_identifiers=pending)
+            if errors:
+                raise DataDocsError(f"{len(errors)} page(s) not written, the first: {errors[0]}")
+
+
+class DataDocsError(RuntimeError):
+    """Data Docs pages GX could not write."""
+
+
+class _Gather(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        found = re.search(r'(\w+(?:Error|Exception)): "([^"]*)"', text)  # GX's form: `OSError: "..."`
+        self.messages.append(f"{found.group(1)}: {found.group(2)}" if found else text.splitlines()[0])
+
+
+@contextlib.contextmanager
+def _gathered_errors(name: str) -> Iterator[list[str]]:
+    """The errors a library logs under `name` during the block, gathered instead of printed."""
+    logger, gather = logging.getLogger(name), _Gather()
+    propagates = logger.propagate
+    logger.addHandler(gather)
+    logger.propagate = False
+    try:
+        yield gather.messages
+    finally:
+        logger.removeHandler(gather)
+        logger.propagate = propagates
 
 
 def run_suite(

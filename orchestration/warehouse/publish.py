@@ -67,10 +67,12 @@ def state_path(published: Path) -> Path:
 
 @dataclass(frozen=True)
 class Published:
-    """What a publish put in place: rows per table, and whether the file was staged beforehand."""
+    """What a publish put in place: rows per table, whether the file was staged beforehand, and why
+    the published file was written whole again when it was damaged (None: it was not)."""
 
     counts: dict[str, int]
     was_staged: bool
+    repaired: str | None = None
 
 
 def publish(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERSION) -> Published:
@@ -81,8 +83,8 @@ def publish(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERS
     ran) is put in place as it is; otherwise one is written now.
     """
     staged = take_staged(build_db, published)
-    counts = commit(staged or stage(build_db, published, storage))
-    return Published(counts, was_staged=staged is not None)
+    done = staged or stage(build_db, published, storage)
+    return Published(commit(done), was_staged=staged is not None, repaired=done.repaired)
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Staged:
     published: Path
     counts: dict[str, int]
     state: dict[str, str | None]  # the state file that goes with it
+    repaired: str | None = None  # why the published file could not be built on (damaged), if so
 
     @property
     def path(self) -> Path:
@@ -135,6 +138,9 @@ def stage(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERSIO
     version = storage_version(storage)
     made_from = _made_from(build_db, published)
     state = _state_from(build_db, published)
+    repaired = damage(published, state) if state else None
+    if repaired:  # never built on: the new file is written whole from the build
+        state = {}
     since, changed = _replace_since(build_db, state, version)
     path = staged_path(published)
     parquet = uuid.uuid4().hex[:12]
@@ -162,9 +168,9 @@ def stage(build_db: Path, published: Path, storage: str = DEFAULT_STORAGE_VERSIO
             "storage_version": version,
             "parquet": parquet,
         }
-        staged = Staged(published, counts, state)
+        staged = Staged(published, counts, state, repaired)
         # what it was made from, for take_staged(): a change to any of those files makes it stale
-        receipt = {"made_from": made_from, "counts": counts, "state": staged.state}
+        receipt = {"made_from": made_from, "counts": counts, "state": staged.state, "repaired": repaired}
         write_text_atomically(json.dumps(receipt), _receipt(path))
     except BaseException:
         discard(published)
@@ -187,7 +193,7 @@ def take_staged(build_db: Path, published: Path) -> Staged | None:
     if not fresh:
         discard(published)
         return None
-    return Staged(published, receipt["counts"], receipt["state"])
+    return Staged(published, receipt["counts"], receipt["state"], receipt.get("repaired"))
 
 
 def commit(staged: Staged) -> dict[str, int]:
@@ -195,7 +201,9 @@ def commit(staged: Staged) -> dict[str, int]:
     (the link swapped), and record what it holds."""
     put_in_place(staged.path, staged.published)
     _receipt(staged.path).unlink(missing_ok=True)
-    write_text_atomically(json.dumps(staged.state), state_path(staged.published))
+    # what the file is and holds, checked before the next publish builds on it (`damage`)
+    facts = {"file": file_version(staged.published), "counts": staged.counts}
+    write_text_atomically(json.dumps(staged.state | facts), state_path(staged.published))
     link = parquet_folder(staged.published)
     swap = link.with_name(f".parquet-{staged.parquet}.link")
     swap.unlink(missing_ok=True)
@@ -259,8 +267,26 @@ def _state_from(build_db: Path, published: Path) -> dict:
 
 def published_watermark(build_db: Path, published: Path) -> str | None:
     """The contacts' latest `_watermark` that `published` holds, when it was published from
-    `build_db`; None when not known (then it holds none of this build database's rows)."""
-    return _state_from(build_db, published).get("watermark")
+    `build_db` and is intact; None when not known (then it holds none of this build database's rows)."""
+    state = _state_from(build_db, published)
+    return None if not state or damage(published, state) else state.get("watermark")
+
+
+def damage(published: Path, state: dict) -> str | None:
+    """What is wrong with the published file against what its state says was published (None:
+    nothing): another file or size or time (a bad copy, a full disk, an edit), a file DuckDB cannot
+    open, or a table with other rows than were published. Cheap: a stat, and a count per table."""
+    if state.get("file") is not None and file_version(published) != state["file"]:
+        return "is not the file that was published (its size, time or inode changed)"
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            for name, rows in (state.get("counts") or {}).items():
+                (found,) = con.execute(f"select count(*) from {name}").fetchone()
+                if found != rows:
+                    return f"has {found:,} rows in {name} where {rows:,} were published"
+    except duckdb.Error as exc:
+        return f"cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+    return None
 
 
 def _replace_since(build_db: Path, state: dict, version: str | None) -> tuple[str | None, int | None]:

@@ -32,6 +32,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,6 +107,18 @@ def begin_build(paths: Paths) -> None:
     except (OSError, ValueError):
         return  # no record: the next build is a full one anyway
     write_text_atomically(json.dumps({**last, "unfinished": True}), state)
+
+
+def forget_failed_build(paths: Paths) -> list[Path]:
+    """After a build that failed (a full disk, a killed dbt): remove what DuckDB left beside the
+    build database (its write-ahead log, its spill folder); returns what was removed. The next
+    build is a full one (`begin_build`), so nothing in them is needed."""
+    build_db = paths.build_db
+    left = [p for p in (build_db.with_name(build_db.name + ".wal"), build_db.with_name(build_db.name + ".tmp"))
+            if p.exists()]  # fmt: skip
+    for path in left:
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    return left
 
 
 def record_build(paths: Paths) -> None:
